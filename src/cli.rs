@@ -1,0 +1,295 @@
+//! The command-line interface (`probcurrent --help`).
+//!
+//! Exit codes: 0 when the command ran (whatever the run's outcome: a blow-up is a
+//! measured result, reported in run.json and on the terminal); 1 on an error (bad
+//! input, unknown name, unreadable file), with a message naming the value and where
+//! it came from; 2 on a malformed command line.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::error::Result;
+use crate::problem::{Problem, BUILTIN_PROBLEMS};
+use crate::run::{run_with_progress, RunReport, RunSettings};
+use crate::scheme::{catalogue, Scheme};
+
+const AFTER_HELP: &str = "\
+Examples:
+  probcurrent demo
+  probcurrent solve --problem seed --scheme scharfetter-gummel --cells 1200 --dt 1 --out out/sg
+  probcurrent solve --problem seed --scheme explicit-upwind --cells 600 --t-end 500 --out out/up
+  probcurrent inspect --problem seed --scheme crank-nicolson --cells 1200
+  probcurrent problems
+  probcurrent schemes";
+
+/// SGD on a one-parameter loss as a probability density: Fokker–Planck solvers and
+/// their stability testbed.
+#[derive(Parser, Debug)]
+#[command(name = "probcurrent", version, about, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Solve a problem with a scheme and write moments.csv, density.csv and run.json.
+    #[command(after_help = "\
+Examples:
+  probcurrent solve --problem seed --scheme scharfetter-gummel --cells 1200 --dt 1 --t-end 1000 --out out/sg
+  probcurrent solve --problem seed --scheme explicit-upwind --cells 600 --t-end 500 --out out/up
+  probcurrent solve --problem seed --scheme explicit-upwind --dt 3e-3 --allow-unstable --out out/blowup
+  probcurrent solve --problem my-problem.toml --scheme schemes/scharfetter-gummel.toml --out out/mine
+
+The outcome (ok, negative, oscillating, diverged, failed) is printed and stored in
+run.json; the exit code is 0 whatever the outcome, 1 on bad input.")]
+    Solve(SolveArgs),
+    /// A-priori diagnostics of a problem + scheme + grid: Péclet number, M-matrix,
+    /// explicit step limit, stiffness ratio.
+    #[command(after_help = "\
+Example:
+  probcurrent inspect --problem seed --scheme crank-nicolson --cells 1200")]
+    Inspect(InspectArgs),
+    /// List the built-in problems.
+    Problems,
+    /// List the scheme catalogue (the cards in schemes/).
+    Schemes,
+    /// The main job: solve the seed problem with an explicit, a central and an
+    /// exponentially fitted scheme and print a summary.
+    #[command(after_help = "\
+Example:
+  probcurrent demo --out out/demo")]
+    Demo(DemoArgs),
+}
+
+#[derive(Args, Debug)]
+struct SolveArgs {
+    /// Built-in problem name (see `probcurrent problems`) or a problem TOML file.
+    #[arg(long, default_value = "seed")]
+    problem: String,
+    /// Scheme name (see `probcurrent schemes`) or a scheme card TOML file.
+    #[arg(long, default_value = "scharfetter-gummel")]
+    scheme: String,
+    /// Number of finite-volume cells.
+    #[arg(long, default_value_t = 600)]
+    cells: usize,
+    /// Time step (default: the card's; a safety fraction of the limit for explicit schemes).
+    #[arg(long)]
+    dt: Option<f64>,
+    /// Final time in SGD steps (default: the problem's).
+    #[arg(long)]
+    t_end: Option<f64>,
+    /// Snapshot interval (default: the problem's).
+    #[arg(long)]
+    every: Option<f64>,
+    /// Allow an explicit step beyond the stability limit (the blow-up is measured).
+    #[arg(long)]
+    allow_unstable: bool,
+    /// Output folder.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct InspectArgs {
+    /// Built-in problem name or problem TOML file.
+    #[arg(long, default_value = "seed")]
+    problem: String,
+    /// Scheme name or card file.
+    #[arg(long, default_value = "scharfetter-gummel")]
+    scheme: String,
+    /// Number of cells.
+    #[arg(long, default_value_t = 600)]
+    cells: usize,
+}
+
+#[derive(Args, Debug)]
+struct DemoArgs {
+    /// Output folder.
+    #[arg(long, default_value = "out/demo")]
+    out: PathBuf,
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Solve(a) => solve(a)?,
+        Command::Inspect(a) => inspect(a)?,
+        Command::Problems => {
+            for (name, summary) in BUILTIN_PROBLEMS {
+                println!("{name:<12} {summary}");
+            }
+        }
+        Command::Schemes => {
+            for s in catalogue()? {
+                println!("{:<26} {}", s.name, s.summary);
+            }
+        }
+        Command::Demo(a) => demo(&a.out)?,
+    }
+    Ok(())
+}
+
+fn progress_bar(label: &str) -> indicatif::ProgressBar {
+    let pb = indicatif::ProgressBar::new(1000);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template("{msg:>28} [{bar:30}] t = {prefix} ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    pb.set_message(label.to_string());
+    pb
+}
+
+fn solve_one(problem: &Problem, scheme: &Scheme, settings: &RunSettings) -> Result<RunReport> {
+    let pb = progress_bar(&format!("{} / {}", problem.name, scheme.name));
+    let r = run_with_progress(problem, scheme, settings, &mut |t, t_end| {
+        pb.set_prefix(format!("{t:.0}"));
+        pb.set_position((1000.0 * t / t_end) as u64);
+    });
+    pb.finish_and_clear();
+    r
+}
+
+fn print_summary(r: &RunReport) {
+    let last = r.moments.last();
+    println!(
+        "{} / {} on {} cells, dt = {} ({:.3} × explicit limit {:.3e})",
+        r.problem,
+        r.scheme,
+        r.cells,
+        r.dt.map_or("adaptive".into(), |d| format!("{d:.4e}")),
+        r.dt_over_limit.unwrap_or(f64::NAN),
+        r.diagnostics.explicit_limit
+    );
+    print!("  outcome {}", r.outcome.as_str());
+    if let (Some(t), Some(k)) = (r.outcome_t, r.outcome_step) {
+        print!(
+            " (first at t = {t:.4}, step {k}: {})",
+            r.reason.as_deref().unwrap_or("")
+        );
+    }
+    println!();
+    println!(
+        "  t reached {:.4}  steps {}  wall {:.3} s  min_p {:.3e}  mass_error {}",
+        r.t_reached,
+        r.stats.steps,
+        r.wall_s,
+        r.min_p,
+        r.mass_error.map_or("n/a".into(), |m| format!("{m:.3e}"))
+    );
+    if let Some(m) = last {
+        print!("  at t = {}: mean {:.5}  sd {:.5}", m.t, m.mean, m.sd);
+        for (name, v) in r.region_names.iter().zip(&m.regions) {
+            print!("  mass_{name} {v:.5}");
+        }
+        println!();
+    }
+}
+
+fn solve(a: SolveArgs) -> Result<()> {
+    let problem = Problem::resolve(&a.problem)?;
+    let scheme = Scheme::resolve(&a.scheme)?;
+    let settings = RunSettings {
+        cells: a.cells,
+        dt: a.dt,
+        t_end: a.t_end,
+        every: a.every,
+        allow_unstable: a.allow_unstable,
+        ..RunSettings::default()
+    };
+    let report = solve_one(&problem, &scheme, &settings)?;
+    crate::output::write_run(&report, &a.out)?;
+    print_summary(&report);
+    println!(
+        "  wrote {}/{{moments.csv, density.csv, run.json}}",
+        a.out.display()
+    );
+    Ok(())
+}
+
+fn inspect(a: InspectArgs) -> Result<()> {
+    let problem = Problem::resolve(&a.problem)?;
+    problem.validate()?;
+    let scheme = Scheme::resolve(&a.scheme)?;
+    let grid = crate::grid::Grid::new(problem.a, problem.b, a.cells)?;
+    let op = crate::operator::Operator::assemble(&problem, grid, scheme.build_flux()?.as_ref())?;
+    let d = op.diagnostics(true);
+    println!(
+        "{} / {} (flux {}) on {} cells, h = {:.4e}",
+        problem.name,
+        scheme.name,
+        op.flux,
+        a.cells,
+        grid.h()
+    );
+    println!(
+        "  largest cell Péclet number  {:.4e} at w = {:.5}",
+        d.max_peclet, d.max_peclet_w
+    );
+    if d.m_matrix {
+        println!("  M-matrix                    yes (all off-diagonals >= 0)");
+    } else {
+        println!(
+            "  M-matrix                    NO: {} rows with negative off-diagonals, first at w = {:?}",
+            d.negative_offdiagonals, d.negative_offdiagonal_w
+        );
+    }
+    println!(
+        "  explicit step limit         {:.6e} (1/max|A_ii|)",
+        d.explicit_limit
+    );
+    match d.stiffness_ratio {
+        Some(s) => {
+            println!("  stiffness ratio             {s:.4e} (|λ_fastest| / |λ_slowest non-zero|)")
+        }
+        None => {
+            println!("  stiffness ratio             n/a (spectrum not real: some lower·upper < 0)")
+        }
+    }
+    Ok(())
+}
+
+fn demo(out: &Path) -> Result<()> {
+    let problem = Problem::builtin("seed")?;
+    println!(
+        "probcurrent demo: the seed problem (T = {}, B = {}, domain [{}, {}], t = 0..{})",
+        problem.lr, problem.batch, problem.a, problem.b, problem.t_end
+    );
+    let runs = [
+        ("scharfetter-gummel", 1200usize, Some(1.0), false),
+        ("crank-nicolson", 1200, Some(1.0), false),
+        ("explicit-upwind", 300, None, false),
+    ];
+    for (name, cells, dt, unstable) in runs {
+        let scheme = Scheme::resolve(name)?;
+        let settings = RunSettings {
+            cells,
+            dt,
+            allow_unstable: unstable,
+            ..RunSettings::default()
+        };
+        let r = solve_one(&problem, &scheme, &settings)?;
+        let dir = out.join(name);
+        crate::output::write_run(&r, &dir)?;
+        print_summary(&r);
+    }
+    println!(
+        "wrote {}/<scheme>/{{moments.csv, density.csv, run.json}}",
+        out.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,52 @@
+//! # probcurrent
+//!
+//! Stochastic gradient descent on a one-parameter loss, modelled as a probability
+//! density P(W, t) flowing through weight space, and solved with interchangeable
+//! schemes.
+//!
+//! The model is the Itô Fokker–Planck equation
+//!
+//! ```text
+//! ∂P/∂t = −∂J/∂W,   J = −T G P − ∂(D P)/∂W,   D = T² S² / (2B),
+//! ```
+//!
+//! where G and S² are the mean and the variance of the per-datapoint gradients of a
+//! [`Landscape`], T the learning rate and B the batch size. Space is discretised by
+//! finite volumes with a two-point [`flux::Flux`] into dP/dt = A P with a tridiagonal
+//! [`Operator`]; time by an [`integrate::Integrator`]. A [`Scheme`] card names one
+//! flux and one integrator; [`run()`] owns the time loop, the monitors and the
+//! [`Outcome`].
+//!
+//! ```
+//! use probcurrent::{run, Problem, RunSettings, Scheme};
+//! let problem = Problem::builtin("ou").unwrap();
+//! let scheme = Scheme::resolve("scharfetter-gummel").unwrap();
+//! let settings = RunSettings { cells: 200, dt: Some(0.5), ..RunSettings::default() };
+//! let report = run(&problem, &scheme, &settings).unwrap();
+//! assert_eq!(report.outcome, probcurrent::Outcome::Ok);
+//! ```
+#![warn(missing_docs)]
+#![deny(clippy::float_cmp)]
+
+pub mod cli;
+pub mod error;
+pub mod flux;
+pub mod grid;
+pub mod integrate;
+pub mod linalg;
+pub mod model;
+pub mod operator;
+pub mod output;
+pub mod problem;
+pub mod run;
+pub mod scheme;
+pub mod stats;
+
+pub use error::{Error, Result};
+pub use grid::Grid;
+pub use model::{ClosureLandscape, FormulaLandscape, GradStats, Landscape};
+pub use operator::{Diagnostics, Operator, Tridiag};
+pub use problem::{Boundary, Coeffs, Initial, Problem, Region, Sampling};
+pub use run::{run, Moments, Monitors, Outcome, RunReport, RunSettings};
+pub use scheme::{Claims, Positivity, Scheme};
+pub use stats::Stats;

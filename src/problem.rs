@@ -1,0 +1,680 @@
+//! Problems: a landscape plus learning rate, batch, domain, boundary, initial density
+//! and named regions; the built-in reference problems; problem files in TOML.
+//!
+//! The coefficients of the Itô Fokker–Planck equation
+//! ∂P/∂t = −∂J/∂W, J = −T G P − ∂(D P)/∂W, D = T² S² /(2B),
+//! are evaluated here ([`Problem::coeffs`]). Sampling without replacement multiplies
+//! the minibatch variance by (n − B)/(n − 1). Two knobs act on S² before D is formed:
+//! `noise_scale` multiplies it (0 gives the drift-only problem) and `noise_floor` ε is
+//! added to it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::model::{
+    ou_landscape, seed_landscape, spreading_landscape, FormulaLandscape, Landscape,
+};
+
+/// Boundary condition at both walls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Boundary {
+    /// J = 0: reflecting walls, mass conserved (default).
+    ZeroFlux,
+    /// P = 0 at the walls: mass leaving is absorbed and reported.
+    Absorbing,
+}
+
+/// How a minibatch is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Sampling {
+    /// B datapoints drawn independently (default): variance S²/B.
+    WithReplacement,
+    /// B distinct datapoints: variance S²/B · (n − B)/(n − 1).
+    WithoutReplacement,
+}
+
+/// Initial density.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Initial {
+    /// A normal density truncated to the domain (cell averages are exact).
+    Normal {
+        /// Mean before truncation.
+        mean: f64,
+        /// Standard deviation before truncation.
+        sd: f64,
+    },
+    /// Uniform on the domain.
+    Uniform,
+    /// Values p at points w (from a CSV with columns `w,p`), linearly interpolated
+    /// onto cell centres, zero outside the table's range, then normalised.
+    Table {
+        /// Abscissae, strictly increasing.
+        w: Vec<f64>,
+        /// Non-negative density values.
+        p: Vec<f64>,
+    },
+}
+
+/// A named interval of the domain whose mass is reported.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Region {
+    /// Name, used in the `mass_<name>` column.
+    pub name: String,
+    /// Left end (the domain's left end when absent).
+    #[serde(default)]
+    pub lo: Option<f64>,
+    /// Right end (the domain's right end when absent).
+    #[serde(default)]
+    pub hi: Option<f64>,
+}
+
+/// Known exact solutions of built-in problems (for tests and reports).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub enum Exact {
+    /// G = c (W − m), S² = a²: Ornstein–Uhlenbeck.
+    Ou {
+        /// Curvature c.
+        c: f64,
+        /// Centre m.
+        m: f64,
+        /// Gradient noise amplitude a.
+        a: f64,
+    },
+    /// G = 0, S² = a²: free spreading.
+    Spreading {
+        /// Gradient noise amplitude a.
+        a: f64,
+    },
+}
+
+/// Coefficients of the Fokker–Planck equation at one weight.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Coeffs {
+    /// Mean gradient G.
+    pub g: f64,
+    /// G′.
+    pub g_prime: f64,
+    /// Effective gradient variance (after `noise_scale` and `noise_floor`).
+    pub s2: f64,
+    /// Diffusion coefficient D = T² S² · f / 2 with f = 1/B (or the without-replacement factor).
+    pub d: f64,
+    /// D′.
+    pub d_prime: f64,
+}
+
+/// A complete problem.
+#[derive(Clone, Debug)]
+pub struct Problem {
+    /// Name (built-in name or the file's `name`).
+    pub name: String,
+    /// One-line summary.
+    pub summary: String,
+    /// The per-datapoint losses.
+    pub landscape: Arc<dyn Landscape>,
+    /// Learning rate T (default 0.02 for `seed`).
+    pub lr: f64,
+    /// Batch size B (default 1).
+    pub batch: usize,
+    /// Minibatch sampling (default with replacement).
+    pub sampling: Sampling,
+    /// Domain left end.
+    pub a: f64,
+    /// Domain right end.
+    pub b: f64,
+    /// Boundary condition (default zero flux).
+    pub boundary: Boundary,
+    /// Initial density.
+    pub initial: Initial,
+    /// Named regions (mass reported per region).
+    pub regions: Vec<Region>,
+    /// Factor on S² (default 1; 0 = drift only).
+    pub noise_scale: f64,
+    /// Noise floor ε added to S² (default 0).
+    pub noise_floor: f64,
+    /// Default final time (in SGD steps).
+    pub t_end: f64,
+    /// Default snapshot interval.
+    pub every: f64,
+    /// Exact solution, for built-ins that have one.
+    pub exact: Option<Exact>,
+    /// Where the problem came from (built-in, or a file path), used in error messages.
+    pub origin: String,
+}
+
+/// Names and summaries of the built-in problems.
+pub const BUILTIN_PROBLEMS: &[(&str, &str)] = &[
+    (
+        "seed",
+        "the reference landscape: sharp pit at W≈1 (noise vanishes at W=1), wide basin at W=2; T=0.02, B=1, [0,3]",
+    ),
+    ("seed-drift", "seed with S² forced to 0: pure transport by −T·G"),
+    ("spreading", "G = 0, S² = 1 constant: variance grows by T²S²/B per step"),
+    ("ou", "G = W, S² = 1: Ornstein–Uhlenbeck, exact mean and variance known"),
+];
+
+/// Boundary of the `pit` and `basin` regions of the seed problem (the barrier, G = 0).
+pub const SEED_BARRIER: f64 = 1.17431;
+
+impl Problem {
+    /// A built-in problem by name (`seed`, `seed-drift`, `spreading`, `ou`).
+    pub fn builtin(name: &str) -> Result<Problem> {
+        let base = |landscape: Arc<dyn Landscape>, summary: &str| Problem {
+            name: name.to_string(),
+            summary: summary.to_string(),
+            landscape,
+            lr: 0.02,
+            batch: 1,
+            sampling: Sampling::WithReplacement,
+            a: 0.0,
+            b: 3.0,
+            boundary: Boundary::ZeroFlux,
+            initial: Initial::Normal {
+                mean: 0.5,
+                sd: 0.175,
+            },
+            regions: vec![],
+            noise_scale: 1.0,
+            noise_floor: 0.0,
+            t_end: 1000.0,
+            every: 50.0,
+            exact: None,
+            origin: format!("built-in problem `{name}`"),
+        };
+        let summary = BUILTIN_PROBLEMS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, s)| *s)
+            .ok_or_else(|| Error::UnknownName {
+                kind: "problem".into(),
+                name: name.into(),
+                known: BUILTIN_PROBLEMS
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
+        let seed_regions = vec![
+            Region {
+                name: "pit".into(),
+                lo: None,
+                hi: Some(SEED_BARRIER),
+            },
+            Region {
+                name: "basin".into(),
+                lo: Some(SEED_BARRIER),
+                hi: None,
+            },
+        ];
+        let p = match name {
+            "seed" => Problem {
+                regions: seed_regions,
+                ..base(Arc::new(seed_landscape(100.0)), summary)
+            },
+            "seed-drift" => Problem {
+                regions: seed_regions,
+                noise_scale: 0.0,
+                ..base(Arc::new(seed_landscape(100.0)), summary)
+            },
+            "spreading" => Problem {
+                a: -5.0,
+                b: 5.0,
+                initial: Initial::Normal { mean: 0.0, sd: 0.2 },
+                regions: vec![Region {
+                    name: "right".into(),
+                    lo: Some(0.0),
+                    hi: None,
+                }],
+                exact: Some(Exact::Spreading { a: 1.0 }),
+                ..base(Arc::new(spreading_landscape(1.0)), summary)
+            },
+            _ => Problem {
+                a: -1.0,
+                b: 2.0,
+                initial: Initial::Normal { mean: 1.0, sd: 0.1 },
+                t_end: 100.0,
+                every: 10.0,
+                regions: vec![Region {
+                    name: "right".into(),
+                    lo: Some(0.5),
+                    hi: None,
+                }],
+                exact: Some(Exact::Ou {
+                    c: 1.0,
+                    m: 0.0,
+                    a: 1.0,
+                }),
+                ..base(Arc::new(ou_landscape(1.0, 0.0, 1.0)), summary)
+            },
+        };
+        Ok(p)
+    }
+
+    /// A problem by built-in name, or from a TOML file when `name_or_path` ends in `.toml`
+    /// or names an existing file.
+    pub fn resolve(name_or_path: &str) -> Result<Problem> {
+        let path = Path::new(name_or_path);
+        if name_or_path.ends_with(".toml") || path.is_file() {
+            Problem::from_file(path)
+        } else {
+            Problem::builtin(name_or_path)
+        }
+    }
+
+    /// Factor f in D = T² S² f / 2 (1/B, times (n−B)/(n−1) without replacement).
+    pub fn variance_factor(&self) -> f64 {
+        let b = self.batch as f64;
+        let n = self.landscape.len() as f64;
+        match self.sampling {
+            Sampling::WithReplacement => 1.0 / b,
+            Sampling::WithoutReplacement if n > 1.0 => (n - b) / ((n - 1.0) * b),
+            Sampling::WithoutReplacement => 0.0,
+        }
+    }
+
+    /// Coefficients G, G′, S², D, D′ at `w`.
+    pub fn coeffs(&self, w: f64) -> Coeffs {
+        let st = self.landscape.stats(w);
+        let k = self.lr * self.lr * self.variance_factor() / 2.0;
+        let s2 = self.noise_scale * st.s2 + self.noise_floor;
+        Coeffs {
+            g: st.g,
+            g_prime: st.g_prime,
+            s2,
+            d: k * s2,
+            d_prime: k * self.noise_scale * st.s2_prime,
+        }
+    }
+
+    /// The exact mean and variance at time t, where known (OU, spreading), assuming the
+    /// initial normal is not noticeably truncated.
+    pub fn exact_moments(&self, t: f64) -> Option<(f64, f64)> {
+        let (m0, sd0) = match self.initial {
+            Initial::Normal { mean, sd } => (mean, sd),
+            _ => return None,
+        };
+        let v0 = sd0 * sd0;
+        let k = self.lr * self.lr * self.variance_factor() / 2.0 * self.noise_scale;
+        match self.exact? {
+            Exact::Ou { c, m, a } => {
+                let d =
+                    k * a * a + self.lr * self.lr * self.variance_factor() / 2.0 * self.noise_floor;
+                let r = self.lr * c;
+                let e = (-r * t).exp();
+                Some((m + (m0 - m) * e, v0 * e * e + d / r * (1.0 - e * e)))
+            }
+            Exact::Spreading { a } => Some((m0, v0 + 2.0 * (k * a * a) * t)),
+        }
+    }
+
+    /// Region bounds resolved against the domain.
+    pub fn region_bounds(&self) -> Vec<(String, f64, f64)> {
+        self.regions
+            .iter()
+            .map(|r| {
+                (
+                    r.name.clone(),
+                    r.lo.unwrap_or(self.a),
+                    r.hi.unwrap_or(self.b),
+                )
+            })
+            .collect()
+    }
+
+    /// Check every field and sample the coefficients on the domain; errors name the
+    /// value and the problem's origin.
+    pub fn validate(&self) -> Result<()> {
+        let o = self.origin.as_str();
+        let wrap = |e: Error| e.with_origin(o);
+        if !(self.a.is_finite() && self.b.is_finite() && self.a < self.b) {
+            return Err(wrap(Error::BadDomain {
+                a: self.a,
+                b: self.b,
+                origin: String::new(),
+            }));
+        }
+        crate::error::positive("lr", self.lr).map_err(wrap)?;
+        crate::error::positive("t_end", self.t_end).map_err(wrap)?;
+        crate::error::positive("every", self.every).map_err(wrap)?;
+        if self.batch == 0 {
+            return Err(wrap(Error::invalid("batch", 0, "must be at least 1")));
+        }
+        if self.landscape.is_empty() {
+            return Err(wrap(Error::invalid(
+                "landscape",
+                "0 datapoints",
+                "need at least one",
+            )));
+        }
+        if self.sampling == Sampling::WithoutReplacement && self.batch > self.landscape.len() {
+            return Err(wrap(Error::invalid(
+                "batch",
+                self.batch,
+                format!(
+                    "without replacement the batch cannot exceed the {} datapoints",
+                    self.landscape.len()
+                ),
+            )));
+        }
+        for (what, v) in [
+            ("noise_scale", self.noise_scale),
+            ("noise_floor", self.noise_floor),
+        ] {
+            if !v.is_finite() {
+                return Err(wrap(Error::invalid(what, v, "must be finite")));
+            }
+            if v < 0.0 {
+                return Err(wrap(Error::NegativeVariance {
+                    what: what.into(),
+                    value: v,
+                    origin: String::new(),
+                }));
+            }
+        }
+        match &self.initial {
+            Initial::Normal { mean, sd } => {
+                crate::error::finite("initial.mean", *mean).map_err(wrap)?;
+                crate::error::positive("initial.sd", *sd).map_err(wrap)?;
+            }
+            Initial::Uniform => {}
+            Initial::Table { w, p } => {
+                if w.len() < 2 || w.len() != p.len() {
+                    return Err(wrap(Error::invalid(
+                        "initial table",
+                        format!("{} w, {} p", w.len(), p.len()),
+                        "need at least two (w, p) rows",
+                    )));
+                }
+                for i in 0..w.len() {
+                    if i > 0 && w[i] <= w[i - 1] {
+                        return Err(wrap(Error::invalid(
+                            "initial w",
+                            w[i],
+                            format!("row {}: w must increase strictly", i + 1),
+                        )));
+                    }
+                    if !(p[i].is_finite() && p[i] >= 0.0) {
+                        return Err(wrap(Error::invalid(
+                            "initial p",
+                            p[i],
+                            format!(
+                                "row {} (w = {}): density must be finite and >= 0",
+                                i + 1,
+                                w[i]
+                            ),
+                        )));
+                    }
+                }
+            }
+        }
+        for r in &self.regions {
+            let (lo, hi) = (r.lo.unwrap_or(self.a), r.hi.unwrap_or(self.b));
+            if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+                return Err(wrap(Error::invalid(
+                    format!("region `{}`", r.name),
+                    format!("[{lo}, {hi}]"),
+                    "need finite lo < hi",
+                )));
+            }
+        }
+        // sample the landscape densely: formulas that fail anywhere are refused here
+        let m = 4001;
+        let ws: Vec<f64> = (0..m)
+            .map(|i| self.a + (self.b - self.a) * i as f64 / (m - 1) as f64)
+            .collect();
+        self.landscape.check_finite(&ws).map_err(wrap)?;
+        Ok(())
+    }
+
+    /// Read a problem file (TOML). See [`ProblemFile`] for the fields.
+    pub fn from_file(path: &Path) -> Result<Problem> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let file: ProblemFile = toml::from_str(&text).map_err(|e| Error::Malformed {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        file.build(
+            path.parent().unwrap_or(Path::new(".")),
+            &path.display().to_string(),
+        )
+    }
+}
+
+/// A landscape as written in a problem file (`[landscape]` table).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum LandscapeSpec {
+    /// The seed landscape with pit sharpness `k` (default 100).
+    Seed {
+        /// Pit sharpness.
+        #[serde(default = "default_k")]
+        k: f64,
+    },
+    /// One loss formula in `w` per datapoint.
+    Formulas {
+        /// The formulas, e.g. `["-exp(-(w-2)^2)", "(w-1)^2"]`.
+        losses: Vec<String>,
+    },
+    /// A dataset CSV and one loss formula in `w` and the CSV's column names.
+    Dataset {
+        /// CSV path, relative to the problem file.
+        csv: PathBuf,
+        /// Loss of one row, e.g. `(w*x - y)^2`.
+        loss: String,
+    },
+}
+
+fn default_k() -> f64 {
+    100.0
+}
+
+/// Initial density as written in a problem file (`[initial]` table).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum InitialSpec {
+    /// Truncated normal.
+    Normal {
+        /// Mean.
+        mean: f64,
+        /// Standard deviation.
+        sd: f64,
+    },
+    /// Uniform on the domain.
+    Uniform,
+    /// Values from a CSV with columns `w` and `p` (path relative to the problem file).
+    Csv {
+        /// CSV path.
+        path: PathBuf,
+    },
+}
+
+/// A problem file. Every field is optional when `base` names a built-in problem; any
+/// field given overrides the base.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProblemFile {
+    /// Built-in problem to start from.
+    pub base: Option<String>,
+    /// Name of the problem (default: the file's stem).
+    pub name: Option<String>,
+    /// One-line summary.
+    pub summary: Option<String>,
+    /// The landscape.
+    pub landscape: Option<LandscapeSpec>,
+    /// Learning rate T.
+    pub lr: Option<f64>,
+    /// Batch size B.
+    pub batch: Option<usize>,
+    /// `with-replacement` (default) or `without-replacement`.
+    pub sampling: Option<Sampling>,
+    /// Domain [a, b].
+    pub domain: Option<[f64; 2]>,
+    /// `zero-flux` (default) or `absorbing`.
+    pub boundary: Option<Boundary>,
+    /// Initial density.
+    pub initial: Option<InitialSpec>,
+    /// Named regions.
+    pub regions: Option<Vec<Region>>,
+    /// Factor on S².
+    pub noise_scale: Option<f64>,
+    /// Noise floor added to S².
+    pub noise_floor: Option<f64>,
+    /// Final time.
+    pub t_end: Option<f64>,
+    /// Snapshot interval.
+    pub every: Option<f64>,
+}
+
+impl ProblemFile {
+    /// Build and validate the problem; relative paths are taken from `dir`.
+    pub fn build(self, dir: &Path, origin: &str) -> Result<Problem> {
+        let from = format!("problem file {origin}");
+        let mut p = match (&self.base, &self.landscape) {
+            (Some(b), _) => Problem::builtin(b).map_err(|e| e.with_origin(&from))?,
+            (None, Some(_)) => Problem::builtin("seed")?,
+            (None, None) => {
+                return Err(Error::Malformed {
+                    path: origin.into(),
+                    message: "give a `base` built-in problem or a `[landscape]` table".into(),
+                })
+            }
+        };
+        if self.base.is_none() {
+            // a problem from scratch does not inherit the seed's regions or exact solution
+            p.regions.clear();
+        }
+        p.origin = from.clone();
+        p.name = self.name.unwrap_or_else(|| {
+            Path::new(origin)
+                .file_stem()
+                .map_or("problem".into(), |s| s.to_string_lossy().into_owned())
+        });
+        if let Some(s) = self.summary {
+            p.summary = s;
+        }
+        if let Some(l) = self.landscape {
+            p.exact = None;
+            p.landscape = match l {
+                LandscapeSpec::Seed { k } => {
+                    crate::error::positive("landscape.k", k).map_err(|e| e.with_origin(&from))?;
+                    Arc::new(seed_landscape(k))
+                }
+                LandscapeSpec::Formulas { losses } => Arc::new(FormulaLandscape::from_formulas(
+                    &losses,
+                    &format!(" ({from})"),
+                )?),
+                LandscapeSpec::Dataset { csv, loss } => {
+                    Arc::new(FormulaLandscape::from_csv(&loss, &dir.join(csv))?)
+                }
+            };
+        }
+        if let Some(v) = self.lr {
+            p.lr = v;
+        }
+        if let Some(v) = self.batch {
+            p.batch = v;
+        }
+        if let Some(v) = self.sampling {
+            p.sampling = v;
+        }
+        if let Some([a, b]) = self.domain {
+            p.a = a;
+            p.b = b;
+        }
+        if let Some(v) = self.boundary {
+            p.boundary = v;
+        }
+        if let Some(init) = self.initial {
+            p.initial = match init {
+                InitialSpec::Normal { mean, sd } => Initial::Normal { mean, sd },
+                InitialSpec::Uniform => Initial::Uniform,
+                InitialSpec::Csv { path } => {
+                    let full = dir.join(path);
+                    let (cols, rows) = crate::model::read_numeric_csv(&full)?;
+                    let col = |name: &str| {
+                        cols.iter()
+                            .position(|c| c == name)
+                            .ok_or_else(|| Error::Malformed {
+                                path: full.clone(),
+                                message: format!(
+                                    "no column `{name}` (columns: {})",
+                                    cols.join(", ")
+                                ),
+                            })
+                    };
+                    let (iw, ip) = (col("w")?, col("p")?);
+                    Initial::Table {
+                        w: rows.iter().map(|r| r[iw]).collect(),
+                        p: rows.iter().map(|r| r[ip]).collect(),
+                    }
+                }
+            };
+        }
+        if let Some(r) = self.regions {
+            p.regions = r;
+        }
+        if let Some(v) = self.noise_scale {
+            p.noise_scale = v;
+        }
+        if let Some(v) = self.noise_floor {
+            p.noise_floor = v;
+        }
+        if let Some(v) = self.t_end {
+            p.t_end = v;
+        }
+        if let Some(v) = self.every {
+            p.every = v;
+        }
+        p.validate()?;
+        Ok(p)
+    }
+}
+
+/// Cell averages of the initial density on `grid`, normalised to mass one.
+pub fn initial_density(problem: &Problem, grid: &crate::grid::Grid) -> Result<Vec<f64>> {
+    let h = grid.h();
+    let mut p: Vec<f64> = match &problem.initial {
+        Initial::Normal { mean, sd } => {
+            let cdf =
+                |x: f64| 0.5 * (1.0 + libm::erf((x - mean) / (sd * std::f64::consts::SQRT_2)));
+            (0..grid.n)
+                .map(|i| (cdf(grid.face(i + 1)) - cdf(grid.face(i))) / h)
+                .collect()
+        }
+        Initial::Uniform => vec![1.0; grid.n],
+        Initial::Table { w, p } => grid
+            .centres()
+            .iter()
+            .map(|&x| {
+                if x < w[0] || x > w[w.len() - 1] {
+                    return 0.0;
+                }
+                let k = w.partition_point(|&v| v <= x).clamp(1, w.len() - 1);
+                let s = (x - w[k - 1]) / (w[k] - w[k - 1]);
+                p[k - 1] + s * (p[k] - p[k - 1])
+            })
+            .collect(),
+    };
+    let mass: f64 = p.iter().sum::<f64>() * h;
+    if !(mass.is_finite() && mass > 0.0) {
+        return Err(Error::invalid(
+            "initial density",
+            format!("mass {mass}"),
+            format!(
+                "has no mass on the domain [{}, {}] at {} cells",
+                grid.a, grid.b, grid.n
+            ),
+        )
+        .with_origin(&problem.origin));
+    }
+    p.iter_mut().for_each(|v| *v /= mass);
+    Ok(p)
+}

@@ -1,0 +1,266 @@
+//! Scheme cards: a named combination of a flux and a time integrator with its
+//! parameters and the properties it claims.
+//!
+//! The catalogue is the set of TOML cards in `schemes/`, embedded in the binary at
+//! build time ([`CATALOGUE`]); `--scheme FILE.toml` runs a card from anywhere. Every
+//! claim on a card is checked by the test suite.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::flux::{self, Flux};
+use crate::integrate::{ForwardEuler, Integrator, Theta};
+use crate::operator::Operator;
+
+/// The cards of `schemes/`, embedded: (file name, TOML text).
+pub const CATALOGUE: &[(&str, &str)] = &[
+    (
+        "explicit-upwind.toml",
+        include_str!("../schemes/explicit-upwind.toml"),
+    ),
+    (
+        "crank-nicolson.toml",
+        include_str!("../schemes/crank-nicolson.toml"),
+    ),
+    (
+        "crank-nicolson-rannacher.toml",
+        include_str!("../schemes/crank-nicolson-rannacher.toml"),
+    ),
+    (
+        "backward-euler-central.toml",
+        include_str!("../schemes/backward-euler-central.toml"),
+    ),
+    (
+        "scharfetter-gummel.toml",
+        include_str!("../schemes/scharfetter-gummel.toml"),
+    ),
+    (
+        "scharfetter-gummel-cn.toml",
+        include_str!("../schemes/scharfetter-gummel-cn.toml"),
+    ),
+    (
+        "scharfetter-gummel-dp.toml",
+        include_str!("../schemes/scharfetter-gummel-dp.toml"),
+    ),
+    (
+        "scharfetter-gummel-wb.toml",
+        include_str!("../schemes/scharfetter-gummel-wb.toml"),
+    ),
+];
+
+/// When a scheme keeps densities non-negative.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Positivity {
+    /// For every step size.
+    Always,
+    /// Only at steps below the explicit limit 1/max|A_ii|.
+    BelowLimit,
+    /// Not guaranteed.
+    No,
+}
+
+/// The properties a card claims (each verified by a test).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Claims {
+    /// Order of convergence in space on smooth problems.
+    pub order_space: f64,
+    /// Order of convergence in time (0 for adaptive methods driven by tolerance).
+    pub order_time: f64,
+    /// When the density stays non-negative.
+    pub positive: Positivity,
+    /// Mass conserved to rounding with zero-flux walls.
+    pub conservative: bool,
+    /// The discrete stationary state equals the analytic one at the nodes.
+    pub exact_stationary: bool,
+}
+
+/// A scheme card.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scheme {
+    /// Name (the card's file stem).
+    pub name: String,
+    /// One-line summary.
+    pub summary: String,
+    /// Flux registry name.
+    pub flux: String,
+    /// Integrator: `forward-euler`, `theta` (see [`Scheme::theta`]).
+    pub integrator: String,
+    /// Forward Euler: default step as a fraction of the explicit limit (default 0.9).
+    #[serde(default)]
+    pub safety: Option<f64>,
+    /// θ of the θ-method (½ Crank–Nicolson, 1 backward Euler).
+    #[serde(default)]
+    pub theta: Option<f64>,
+    /// Rannacher start-up steps (two backward-Euler half steps each; default 0).
+    #[serde(default)]
+    pub rannacher_steps: Option<usize>,
+    /// Default step of fixed-step implicit schemes (default 1).
+    #[serde(default)]
+    pub dt: Option<f64>,
+    /// The claimed properties.
+    pub claims: Claims,
+}
+
+/// Whether an integrator is explicit, fixed-step implicit, or adaptive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepKind {
+    /// Explicit fixed step, limited by 1/max|A_ii|.
+    Explicit,
+    /// Implicit fixed step.
+    Implicit,
+}
+
+/// Known integrator names.
+pub const INTEGRATORS: &[&str] = &["forward-euler", "theta"];
+
+impl Scheme {
+    /// Parse a card from TOML text; `origin` names it in errors.
+    pub fn from_toml(text: &str, origin: &Path) -> Result<Scheme> {
+        let s: Scheme = toml::from_str(text).map_err(|e| Error::Malformed {
+            path: origin.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        s.validate()
+            .map_err(|e| e.with_origin(&format!("scheme card {}", origin.display())))?;
+        Ok(s)
+    }
+
+    /// Check names and parameters.
+    pub fn validate(&self) -> Result<()> {
+        flux::by_name(&self.flux)?;
+        if !INTEGRATORS.contains(&self.integrator.as_str()) {
+            return Err(Error::UnknownName {
+                kind: "integrator".into(),
+                name: self.integrator.clone(),
+                known: INTEGRATORS.join(", "),
+            });
+        }
+        if let Some(s) = self.safety {
+            if !(s > 0.0 && s <= 1.0) {
+                return Err(Error::invalid("safety", s, "must be in (0, 1]"));
+            }
+        }
+        if self.integrator == "theta" {
+            let th = self.theta.ok_or_else(|| {
+                Error::invalid(
+                    "theta",
+                    "missing",
+                    "the theta integrator needs theta in [0.5, 1]",
+                )
+            })?;
+            if !(0.5..=1.0).contains(&th) {
+                return Err(Error::invalid("theta", th, "must be in [0.5, 1]"));
+            }
+        }
+        if let Some(dt) = self.dt {
+            crate::error::positive("dt", dt)?;
+        }
+        Ok(())
+    }
+
+    /// A catalogue card by name, or a card file when `name_or_path` ends in `.toml`.
+    pub fn resolve(name_or_path: &str) -> Result<Scheme> {
+        if name_or_path.ends_with(".toml") || Path::new(name_or_path).is_file() {
+            let p = Path::new(name_or_path);
+            let text = std::fs::read_to_string(p).map_err(|source| Error::Io {
+                path: p.to_path_buf(),
+                source,
+            })?;
+            return Scheme::from_toml(&text, p);
+        }
+        catalogue()?
+            .into_iter()
+            .find(|s| s.name == name_or_path)
+            .ok_or_else(|| Error::UnknownName {
+                kind: "scheme".into(),
+                name: name_or_path.into(),
+                known: CATALOGUE
+                    .iter()
+                    .map(|(f, _)| f.trim_end_matches(".toml"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+
+    /// The flux of this card.
+    pub fn build_flux(&self) -> Result<Box<dyn Flux>> {
+        flux::by_name(&self.flux)
+    }
+
+    /// Explicit or implicit fixed step.
+    pub fn step_kind(&self) -> StepKind {
+        match self.integrator.as_str() {
+            "forward-euler" => StepKind::Explicit,
+            _ => StepKind::Implicit,
+        }
+    }
+
+    /// The step to use: `requested`, or the card's default (a safety fraction of the
+    /// explicit limit for explicit schemes). Explicit steps beyond the limit are refused
+    /// unless `allow_unstable`.
+    pub fn resolve_dt(
+        &self,
+        op: &Operator,
+        requested: Option<f64>,
+        allow_unstable: bool,
+    ) -> Result<f64> {
+        let limit = op.explicit_limit();
+        match self.step_kind() {
+            StepKind::Explicit => {
+                let dt = match requested {
+                    Some(dt) => crate::error::positive("dt", dt)?,
+                    None => self.safety.unwrap_or(0.9) * limit,
+                };
+                if dt > limit && !allow_unstable {
+                    return Err(Error::StepTooLarge {
+                        dt,
+                        limit,
+                        scheme: self.name.clone(),
+                    });
+                }
+                if !dt.is_finite() {
+                    // A = 0 (no drift, no noise): any step is exact
+                    return Ok(1.0);
+                }
+                Ok(dt)
+            }
+            StepKind::Implicit => match requested {
+                Some(dt) => crate::error::positive("dt", dt),
+                None => Ok(self.dt.unwrap_or(1.0)),
+            },
+        }
+    }
+
+    /// The integrator of this card at step `dt`.
+    pub fn build_integrator(&self, dt: f64) -> Result<Box<dyn Integrator>> {
+        Ok(match self.integrator.as_str() {
+            "forward-euler" => Box::new(ForwardEuler::new(dt)),
+            "theta" => Box::new(Theta::new(
+                self.theta.unwrap_or(1.0),
+                dt,
+                self.rannacher_steps.unwrap_or(0),
+            )),
+            other => {
+                return Err(Error::UnknownName {
+                    kind: "integrator".into(),
+                    name: other.into(),
+                    known: INTEGRATORS.join(", "),
+                })
+            }
+        })
+    }
+}
+
+/// All cards of the catalogue, parsed.
+pub fn catalogue() -> Result<Vec<Scheme>> {
+    CATALOGUE
+        .iter()
+        .map(|(file, text)| Scheme::from_toml(text, &Path::new("schemes").join(file)))
+        .collect()
+}

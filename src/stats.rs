@@ -1,0 +1,28 @@
+//! Work counters of one run, typed and serialisable.
+
+use serde::Serialize;
+
+/// What a run cost. The driver counts accepted steps; each integrator counts its own
+/// right-hand sides, factorisations, solves and (for adaptive methods) the solver's
+/// internal counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Accepted time steps (counted by the driver).
+    pub steps: u64,
+    /// Rejected steps (error-test or Newton failures of adaptive methods).
+    pub rejected_steps: u64,
+    /// Evaluations of A·P (right-hand sides), including those inside Newton iterations.
+    pub rhs_evals: u64,
+    /// Jacobian evaluations (A is constant: assembled once, or re-evaluated by an adaptive solver).
+    pub jacobian_evals: u64,
+    /// LU factorisations of an iteration matrix (I − γ dt A).
+    pub factorizations: u64,
+    /// Linear solves with a factorised matrix.
+    pub linear_solves: u64,
+    /// Newton iterations (adaptive implicit methods).
+    pub newton_iterations: u64,
+    /// Newton convergence failures (adaptive implicit methods).
+    pub newton_failures: u64,
+    /// Local error-test failures (adaptive methods).
+    pub error_test_failures: u64,
+}
