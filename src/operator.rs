@@ -263,6 +263,35 @@ impl Operator {
         crate::linalg::stiffness_ratio(&self.a, self.boundary == Boundary::ZeroFlux)
     }
 
+    /// The discrete stationary density of a zero-flux operator, normalised to mass one.
+    ///
+    /// On a zero-flux problem A P = 0 holds exactly when every interior face current
+    /// vanishes, J_{i+½} = α_i P_i − β_i P_{i+1} = 0, so the null vector follows from
+    /// the recursion P_{i+1} = (α_i / β_i) P_i (in logarithms, to avoid overflow).
+    /// `None` where some β_i = 0 or α_i = 0 (the chain breaks: mass collects in a
+    /// point or a region and the stationary state is not unique), or for absorbing walls.
+    pub fn null_vector(&self) -> Option<Vec<f64>> {
+        if self.boundary != Boundary::ZeroFlux {
+            return None;
+        }
+        let n = self.a.n();
+        let h = self.grid.h();
+        let mut logp = vec![0.0; n];
+        for i in 0..n - 1 {
+            // α_i / h = A[i+1][i] (lower of row i+1), β_i / h = A[i][i+1] (upper of row i)
+            let (al, be) = (self.a.lower[i + 1], self.a.upper[i]);
+            if !(al > 0.0 && be > 0.0) {
+                return None;
+            }
+            logp[i + 1] = logp[i] + al.ln() - be.ln();
+        }
+        let top = logp.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let mut p: Vec<f64> = logp.iter().map(|l| (l - top).exp()).collect();
+        let mass = p.iter().sum::<f64>() * h;
+        p.iter_mut().for_each(|v| *v /= mass);
+        Some(p)
+    }
+
     /// A-priori diagnostics (Péclet, M-matrix, step limit, stiffness).
     pub fn diagnostics(&self, with_stiffness: bool) -> Diagnostics {
         let rows = self.negative_offdiagonal_rows();
