@@ -237,8 +237,12 @@ fn inspect(a: InspectArgs) -> Result<()> {
         grid.h()
     );
     println!(
-        "  largest cell Péclet number  {:.4e} at w = {:.5}",
+        "  largest cell Péclet number  {:.4e} at w = {:.5} (faces with D > 0)",
         d.max_peclet, d.max_peclet_w
+    );
+    println!(
+        "  faces with D = 0            {} (drift only there: Péclet number infinite)",
+        d.zero_diffusion_faces
     );
     if d.m_matrix {
         println!("  M-matrix                    yes (all off-diagonals >= 0)");

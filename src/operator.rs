@@ -57,10 +57,12 @@ impl Tridiag {
 /// A-priori diagnostics of an assembled operator.
 #[derive(Clone, Debug, Serialize)]
 pub struct Diagnostics {
-    /// Largest cell Péclet number |v| h / D over interior faces (∞ where D = 0 and v ≠ 0).
+    /// Largest cell Péclet number |v| h / D over interior faces with D > 0.
     pub max_peclet: f64,
     /// Where the largest Péclet number occurs.
     pub max_peclet_w: f64,
+    /// Interior faces with D = 0 and non-zero drift (pure transport; Péclet number infinite).
+    pub zero_diffusion_faces: usize,
     /// Whether every off-diagonal entry is non-negative.
     pub m_matrix: bool,
     /// Number of rows with a negative off-diagonal entry.
@@ -88,6 +90,7 @@ pub struct Operator {
     /// Coefficients at cell centres.
     pub centre_coeffs: Vec<Coeffs>,
     peclet: (f64, f64),
+    zero_diffusion_faces: usize,
 }
 
 fn check_coeffs(c: &Coeffs, w: f64) -> Result<()> {
@@ -168,6 +171,7 @@ impl Operator {
         let want_int = flux.wants_drift_integral();
         let mut a = Tridiag::zeros(n);
         let mut peclet = (0.0f64, grid.a);
+        let mut zero_diffusion_faces = 0;
         // interior faces: face i+1 between cells i and i+1
         for i in 0..n - 1 {
             let fc = &face_coeffs[i + 1];
@@ -184,15 +188,13 @@ impl Operator {
                     None
                 },
             };
-            let pe = if fd.v == 0.0 {
-                0.0
-            } else if fd.d_face > 0.0 {
-                fd.v.abs() * h / fd.d_face
-            } else {
-                f64::INFINITY
-            };
-            if pe > peclet.0 {
-                peclet = (pe, grid.face(i + 1));
+            if fd.d_face > 0.0 {
+                let pe = fd.v.abs() * h / fd.d_face;
+                if pe > peclet.0 {
+                    peclet = (pe, grid.face(i + 1));
+                }
+            } else if fd.v != 0.0 {
+                zero_diffusion_faces += 1;
             }
             let (al, be) = flux.coefficients(&fd);
             if !(al.is_finite() && be.is_finite()) {
@@ -235,6 +237,7 @@ impl Operator {
             boundary: problem.boundary,
             centre_coeffs: centre,
             peclet,
+            zero_diffusion_faces,
         })
     }
 
@@ -298,6 +301,7 @@ impl Operator {
         Diagnostics {
             max_peclet: self.peclet.0,
             max_peclet_w: self.peclet.1,
+            zero_diffusion_faces: self.zero_diffusion_faces,
             m_matrix: rows.is_empty(),
             negative_offdiagonals: rows.len(),
             negative_offdiagonal_w: rows.iter().take(5).map(|&i| self.grid.centre(i)).collect(),

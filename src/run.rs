@@ -273,7 +273,7 @@ pub fn run_with_progress(
         .map_err(|e| e.with_origin(&problem.origin))?;
     let flux = scheme.build_flux()?;
     let op = Operator::assemble(problem, grid, flux.as_ref())?;
-    let diagnostics = op.diagnostics(false);
+    let diagnostics = op.diagnostics(grid.n <= 100_000);
     let dt = scheme.resolve_dt(&op, settings.dt, settings.allow_unstable)?;
     let mut integ = scheme.build_integrator(dt)?;
     let regions = problem.region_bounds();
