@@ -87,6 +87,12 @@ struct SolveArgs {
     /// Allow an explicit step beyond the stability limit (the blow-up is measured).
     #[arg(long)]
     allow_unstable: bool,
+    /// Relative tolerance of adaptive (mol-*) schemes (default: the card's).
+    #[arg(long)]
+    rtol: Option<f64>,
+    /// Absolute tolerance of adaptive (mol-*) schemes (default: the card's).
+    #[arg(long)]
+    atol: Option<f64>,
     /// Output folder.
     #[arg(long)]
     out: PathBuf,
@@ -209,6 +215,8 @@ fn solve(a: SolveArgs) -> Result<()> {
         t_end: a.t_end,
         every: a.every,
         allow_unstable: a.allow_unstable,
+        rtol: a.rtol,
+        atol: a.atol,
         ..RunSettings::default()
     };
     let report = solve_one(&problem, &scheme, &settings)?;

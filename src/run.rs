@@ -80,6 +80,10 @@ pub struct RunSettings {
     pub every: Option<f64>,
     /// Permit explicit steps beyond the stability limit (default false).
     pub allow_unstable: bool,
+    /// Relative tolerance of adaptive schemes; `None` takes the card's.
+    pub rtol: Option<f64>,
+    /// Absolute tolerance of adaptive schemes; `None` takes the card's.
+    pub atol: Option<f64>,
     /// Keep the density at every snapshot (default true).
     pub keep_densities: bool,
     /// Monitor thresholds.
@@ -94,6 +98,8 @@ impl Default for RunSettings {
             t_end: None,
             every: None,
             allow_unstable: false,
+            rtol: None,
+            atol: None,
             keep_densities: true,
             monitors: Monitors::default(),
         }
@@ -149,6 +155,10 @@ pub struct RunReport {
     pub dt: Option<f64>,
     /// dt divided by the explicit limit.
     pub dt_over_limit: Option<f64>,
+    /// Relative tolerance (adaptive schemes; `None` = the integrator's default).
+    pub rtol: Option<f64>,
+    /// Absolute tolerance (adaptive schemes).
+    pub atol: Option<f64>,
     /// Final time requested.
     pub t_end: f64,
     /// Time actually reached.
@@ -275,7 +285,7 @@ pub fn run_with_progress(
     let op = Operator::assemble(problem, grid, flux.as_ref())?;
     let diagnostics = op.diagnostics(grid.n <= 100_000);
     let dt = scheme.resolve_dt(&op, settings.dt, settings.allow_unstable)?;
-    let mut integ = scheme.build_integrator(dt)?;
+    let mut integ = scheme.build_integrator(dt, settings.rtol, settings.atol)?;
     let regions = problem.region_bounds();
     let mut p = initial_density(problem, &grid)?;
     let h = grid.h();
@@ -293,8 +303,10 @@ pub fn run_with_progress(
         integrator: integ.name().to_string(),
         cells: grid.n,
         grid,
-        dt: Some(dt),
-        dt_over_limit: Some(dt / diagnostics.explicit_limit),
+        dt,
+        dt_over_limit: dt.map(|dt| dt / diagnostics.explicit_limit),
+        rtol: settings.rtol.or(scheme.rtol),
+        atol: settings.atol.or(scheme.atol),
         t_end,
         t_reached: 0.0,
         outcome: Outcome::Ok,

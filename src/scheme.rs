@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::flux::{self, Flux};
-use crate::integrate::{ForwardEuler, Integrator, Theta};
+use crate::integrate::{ForwardEuler, Integrator, Mol, Theta};
 use crate::operator::Operator;
 
 /// The cards of `schemes/`, embedded: (file name, TOML text).
@@ -102,6 +102,12 @@ pub struct Scheme {
     /// Default step of fixed-step implicit schemes (default 1).
     #[serde(default)]
     pub dt: Option<f64>,
+    /// Relative tolerance of adaptive (method-of-lines) integrators (default 1e-6).
+    #[serde(default)]
+    pub rtol: Option<f64>,
+    /// Absolute tolerance of adaptive integrators (default 1e-9).
+    #[serde(default)]
+    pub atol: Option<f64>,
     /// The claimed properties.
     pub claims: Claims,
 }
@@ -114,10 +120,22 @@ pub enum StepKind {
     Explicit,
     /// Implicit fixed step.
     Implicit,
+    /// Adaptive step chosen by local error control (method of lines over diffsol).
+    Adaptive,
 }
 
 /// Known integrator names.
-pub const INTEGRATORS: &[&str] = &["forward-euler", "theta"];
+pub const INTEGRATORS: &[&str] = &[
+    "forward-euler",
+    "theta",
+    "bdf",
+    "tr-bdf2",
+    "esdirk34",
+    "tsit45",
+];
+
+/// The adaptive integrators (method of lines over diffsol).
+pub const ADAPTIVE_INTEGRATORS: &[&str] = &["bdf", "tr-bdf2", "esdirk34", "tsit45"];
 
 impl Scheme {
     /// Parse a card from TOML text; `origin` names it in errors.
@@ -161,6 +179,11 @@ impl Scheme {
         if let Some(dt) = self.dt {
             crate::error::positive("dt", dt)?;
         }
+        for (what, v) in [("rtol", self.rtol), ("atol", self.atol)] {
+            if let Some(v) = v {
+                crate::error::positive(what, v)?;
+            }
+        }
         Ok(())
     }
 
@@ -197,19 +220,20 @@ impl Scheme {
     pub fn step_kind(&self) -> StepKind {
         match self.integrator.as_str() {
             "forward-euler" => StepKind::Explicit,
+            i if ADAPTIVE_INTEGRATORS.contains(&i) => StepKind::Adaptive,
             _ => StepKind::Implicit,
         }
     }
 
     /// The step to use: `requested`, or the card's default (a safety fraction of the
-    /// explicit limit for explicit schemes). Explicit steps beyond the limit are refused
-    /// unless `allow_unstable`.
+    /// explicit limit for explicit schemes); `None` for adaptive schemes. Explicit steps
+    /// beyond the limit are refused unless `allow_unstable`.
     pub fn resolve_dt(
         &self,
         op: &Operator,
         requested: Option<f64>,
         allow_unstable: bool,
-    ) -> Result<f64> {
+    ) -> Result<Option<f64>> {
         let limit = op.explicit_limit();
         match self.step_kind() {
             StepKind::Explicit => {
@@ -226,26 +250,50 @@ impl Scheme {
                 }
                 if !dt.is_finite() {
                     // A = 0 (no drift, no noise): any step is exact
-                    return Ok(1.0);
+                    return Ok(Some(1.0));
                 }
-                Ok(dt)
+                Ok(Some(dt))
             }
             StepKind::Implicit => match requested {
-                Some(dt) => crate::error::positive("dt", dt),
-                None => Ok(self.dt.unwrap_or(1.0)),
+                Some(dt) => crate::error::positive("dt", dt).map(Some),
+                None => Ok(Some(self.dt.unwrap_or(1.0))),
+            },
+            StepKind::Adaptive => match requested {
+                Some(dt) => Err(Error::invalid(
+                    "dt",
+                    dt,
+                    format!(
+                        "{} chooses its own steps: give --rtol/--atol instead",
+                        self.name
+                    ),
+                )),
+                None => Ok(None),
             },
         }
     }
 
-    /// The integrator of this card at step `dt`.
-    pub fn build_integrator(&self, dt: f64) -> Result<Box<dyn Integrator>> {
+    /// The integrator of this card: fixed-step ones at `dt` (from [`Scheme::resolve_dt`]),
+    /// adaptive ones at tolerances `rtol`, `atol` (the card's when `None`).
+    pub fn build_integrator(
+        &self,
+        dt: Option<f64>,
+        rtol: Option<f64>,
+        atol: Option<f64>,
+    ) -> Result<Box<dyn Integrator>> {
+        let fixed =
+            || dt.ok_or_else(|| Error::invalid("dt", "none", "a fixed-step scheme needs a step"));
         Ok(match self.integrator.as_str() {
-            "forward-euler" => Box::new(ForwardEuler::new(dt)),
+            "forward-euler" => Box::new(ForwardEuler::new(fixed()?)),
             "theta" => Box::new(Theta::new(
                 self.theta.unwrap_or(1.0),
-                dt,
+                fixed()?,
                 self.rannacher_steps.unwrap_or(0),
             )),
+            m if ADAPTIVE_INTEGRATORS.contains(&m) => {
+                let rtol = crate::error::positive("rtol", rtol.or(self.rtol).unwrap_or(1e-6))?;
+                let atol = crate::error::positive("atol", atol.or(self.atol).unwrap_or(1e-9))?;
+                Box::new(Mol::new(m, rtol, atol)?)
+            }
             other => {
                 return Err(Error::UnknownName {
                     kind: "integrator".into(),

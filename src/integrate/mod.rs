@@ -6,9 +6,11 @@
 //! time, the remainder.
 
 mod forward_euler;
+mod mol;
 mod theta;
 
 pub use forward_euler::ForwardEuler;
+pub use mol::Mol;
 pub use theta::Theta;
 
 use crate::error::Result;
