@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::error::Result;
+use crate::montecarlo::{simulate, write_mc, McMode, McReport, McSettings};
 use crate::problem::{Problem, BUILTIN_PROBLEMS};
 use crate::run::{run_with_progress, RunReport, RunSettings};
 use crate::scheme::{catalogue, Scheme};
@@ -52,6 +53,16 @@ run.json; the exit code is 0 whatever the outcome, 1 on bad input.")]
 Example:
   probcurrent inspect --problem seed --scheme crank-nicolson --cells 1200")]
     Inspect(InspectArgs),
+    /// Monte Carlo of the discrete process (SGD, gradient descent or Gaussian kicks):
+    /// writes moments.csv (with standard errors) and histogram.csv.
+    #[command(after_help = "\
+Examples:
+  probcurrent mc --problem seed --particles 200000 --seed 1 --t-end 500 --every 50 --out out/mc
+  probcurrent mc --problem seed-drift --mode gd --particles 10000 --out out/gd
+  probcurrent mc --problem ou --mode gaussian --particles 100000 --out out/ou-mc
+
+Results are bit-identical for the same seed at any thread count (RAYON_NUM_THREADS).")]
+    Mc(McArgs),
     /// List the built-in problems.
     Problems,
     /// List the scheme catalogue (the cards in schemes/).
@@ -99,6 +110,34 @@ struct SolveArgs {
 }
 
 #[derive(Args, Debug)]
+struct McArgs {
+    /// Built-in problem name or problem TOML file.
+    #[arg(long, default_value = "seed")]
+    problem: String,
+    /// Number of particles.
+    #[arg(long, default_value_t = 100_000)]
+    particles: usize,
+    /// Seed of the random streams.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Process: sgd (minibatch SGD), gd (gradient descent), gaussian (drift + normal kick).
+    #[arg(long, default_value = "sgd")]
+    mode: String,
+    /// Final step (default: the problem's t_end).
+    #[arg(long)]
+    t_end: Option<f64>,
+    /// Snapshot interval in steps (default: the problem's).
+    #[arg(long)]
+    every: Option<f64>,
+    /// Histogram cells.
+    #[arg(long, default_value_t = 600)]
+    cells: usize,
+    /// Output folder.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
 struct InspectArgs {
     /// Built-in problem name or problem TOML file.
     #[arg(long, default_value = "seed")]
@@ -134,6 +173,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Solve(a) => solve(a)?,
         Command::Inspect(a) => inspect(a)?,
+        Command::Mc(a) => mc(a)?,
         Command::Problems => {
             for (name, summary) in BUILTIN_PROBLEMS {
                 println!("{name:<12} {summary}");
@@ -224,6 +264,69 @@ fn solve(a: SolveArgs) -> Result<()> {
     print_summary(&report);
     println!(
         "  wrote {}/{{moments.csv, density.csv, run.json}}",
+        a.out.display()
+    );
+    Ok(())
+}
+
+fn mc_progress(label: &str) -> indicatif::ProgressBar {
+    let pb = indicatif::ProgressBar::new(1);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg:>28} [{bar:30}] {pos}/{len} blocks ({elapsed})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    pb.set_message(label.to_string());
+    pb
+}
+
+/// Run Monte Carlo with a progress bar on standard error.
+pub fn run_mc(problem: &Problem, settings: &McSettings) -> Result<McReport> {
+    let pb = mc_progress(&format!("mc {} ({})", problem.name, settings.mode.as_str()));
+    let r = simulate(problem, settings, &|done, total| {
+        pb.set_length(total as u64);
+        pb.set_position(done as u64);
+    });
+    pb.finish_and_clear();
+    r
+}
+
+fn mc(a: McArgs) -> Result<()> {
+    let problem = Problem::resolve(&a.problem)?;
+    let settings = McSettings {
+        particles: a.particles,
+        seed: a.seed,
+        mode: McMode::parse(&a.mode)?,
+        t_end: a.t_end,
+        every: a.every,
+        cells: a.cells,
+    };
+    let r = run_mc(&problem, &settings)?;
+    write_mc(&r, &a.out)?;
+    println!(
+        "{} / Monte Carlo {} with {} particles, seed {}: {} steps in {:.3} s ({:.1} million particle-steps/s)",
+        r.problem,
+        r.mode.as_str(),
+        r.particles,
+        r.seed,
+        r.steps,
+        r.wall_s,
+        r.particle_steps as f64 / r.wall_s / 1e6
+    );
+    if let Some(m) = r.moments.last() {
+        print!(
+            "  at t = {}: mean {:.5} ± {:.5}  sd {:.5} ± {:.5}",
+            m.t, m.mean, m.mean_se, m.sd, m.sd_se
+        );
+        for ((name, v), se) in r.region_names.iter().zip(&m.regions).zip(&m.regions_se) {
+            print!("  mass_{name} {v:.5} ± {se:.5}");
+        }
+        println!();
+    }
+    println!(
+        "  wrote {}/{{moments.csv, histogram.csv, mc.json}}",
         a.out.display()
     );
     Ok(())

@@ -1,0 +1,256 @@
+//! SVG line plots for the reports (plotters' SVG backend).
+//!
+//! One function, [`line_plot`]: several named series on shared axes, each drawn as a
+//! line, as markers, or as markers with ± error bars. Plots are generated from typed
+//! results, never drawn by hand.
+
+use std::path::Path;
+
+use plotters::prelude::*;
+
+use crate::error::{Error, Result};
+
+/// How a series is drawn.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Style {
+    /// A solid line.
+    Line,
+    /// A dashed line.
+    Dashed,
+    /// Circle markers.
+    Points,
+}
+
+/// One named series; `err` (same length as `y`), when given, draws ± error bars.
+#[derive(Clone, Debug)]
+pub struct Series {
+    /// Legend label.
+    pub name: String,
+    /// Abscissae.
+    pub x: Vec<f64>,
+    /// Ordinates.
+    pub y: Vec<f64>,
+    /// Half-widths of error bars, if any.
+    pub err: Option<Vec<f64>>,
+    /// Drawing style.
+    pub style: Style,
+}
+
+impl Series {
+    /// A series drawn as a line.
+    pub fn line(name: impl Into<String>, x: Vec<f64>, y: Vec<f64>) -> Self {
+        Series {
+            name: name.into(),
+            x,
+            y,
+            err: None,
+            style: Style::Line,
+        }
+    }
+    /// A series drawn as markers with ± `err` bars.
+    pub fn points(
+        name: impl Into<String>,
+        x: Vec<f64>,
+        y: Vec<f64>,
+        err: Option<Vec<f64>>,
+    ) -> Self {
+        Series {
+            name: name.into(),
+            x,
+            y,
+            err,
+            style: Style::Points,
+        }
+    }
+    /// Draw dashed instead.
+    pub fn dashed(mut self) -> Self {
+        self.style = Style::Dashed;
+        self
+    }
+}
+
+const PALETTE: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(255, 127, 14),
+    RGBColor(148, 103, 189),
+    RGBColor(23, 23, 23),
+];
+
+fn plot_err(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Malformed {
+        path: path.to_path_buf(),
+        message: format!("plotting failed: {e}"),
+    }
+}
+
+/// Axis scale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scale {
+    /// Linear axis.
+    Linear,
+    /// Logarithmic axis (non-positive values are dropped).
+    Log,
+}
+
+/// Draw `series` into an SVG file at `path` (800 × 480).
+pub fn line_plot(
+    path: &Path,
+    title: &str,
+    xlabel: &str,
+    ylabel: &str,
+    series: &[Series],
+    yscale: Scale,
+) -> Result<()> {
+    let keep = |y: f64| y.is_finite() && (yscale == Scale::Linear || y > 0.0);
+    let mut xr = (f64::INFINITY, f64::NEG_INFINITY);
+    let mut yr = (f64::INFINITY, f64::NEG_INFINITY);
+    for s in series {
+        for (i, (&x, &y)) in s.x.iter().zip(&s.y).enumerate() {
+            if !(x.is_finite() && keep(y)) {
+                continue;
+            }
+            let e = s.err.as_ref().map_or(0.0, |e| e[i]);
+            xr = (xr.0.min(x), xr.1.max(x));
+            let lo = if yscale == Scale::Log { y } else { y - e };
+            yr = (yr.0.min(lo), yr.1.max(y + e));
+        }
+    }
+    if !(xr.0 < xr.1) {
+        xr = (xr.0 - 1.0, xr.0 + 1.0);
+    }
+    if !xr.0.is_finite() {
+        xr = (0.0, 1.0);
+    }
+    if !(yr.0.is_finite() && yr.1.is_finite()) {
+        yr = (0.0, 1.0);
+    }
+    if yr.1 - yr.0 <= 1e-300 * yr.1.abs().max(1.0) {
+        yr = (
+            yr.0 - 0.5 * yr.0.abs().max(1e-12),
+            yr.1 + 0.5 * yr.1.abs().max(1e-12),
+        );
+    }
+    let root = SVGBackend::new(path, (800, 480)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| plot_err(path, e))?;
+    let pad = 0.05 * (yr.1 - yr.0);
+    macro_rules! draw {
+        ($chart:expr) => {{
+            let mut chart = $chart;
+            chart
+                .configure_mesh()
+                .x_desc(xlabel)
+                .y_desc(ylabel)
+                .draw()
+                .map_err(|e| plot_err(path, e))?;
+            for (k, s) in series.iter().enumerate() {
+                let color = PALETTE[k % PALETTE.len()];
+                let pts: Vec<(f64, f64)> =
+                    s.x.iter()
+                        .zip(&s.y)
+                        .filter(|(x, y)| x.is_finite() && keep(**y))
+                        .map(|(x, y)| (*x, *y))
+                        .collect();
+                let anno = match s.style {
+                    Style::Line => chart
+                        .draw_series(LineSeries::new(pts, color.stroke_width(2)))
+                        .map_err(|e| plot_err(path, e))?,
+                    Style::Dashed => chart
+                        .draw_series(DashedLineSeries::new(pts, 6, 4, color.stroke_width(2)))
+                        .map_err(|e| plot_err(path, e))?,
+                    Style::Points => {
+                        if let Some(err) = &s.err {
+                            let bars: Vec<_> = s
+                                .x
+                                .iter()
+                                .zip(&s.y)
+                                .zip(err)
+                                .filter(|((x, y), e)| x.is_finite() && keep(**y) && e.is_finite())
+                                .map(|((x, y), e)| {
+                                    let lo = if yscale == Scale::Log {
+                                        (y - e).max(y * 1e-3)
+                                    } else {
+                                        y - e
+                                    };
+                                    PathElement::new(
+                                        vec![(*x, lo), (*x, y + e)],
+                                        color.stroke_width(1),
+                                    )
+                                })
+                                .collect();
+                            chart.draw_series(bars).map_err(|e| plot_err(path, e))?;
+                        }
+                        chart
+                            .draw_series(pts.into_iter().map(|p| Circle::new(p, 3, color.filled())))
+                            .map_err(|e| plot_err(path, e))?
+                    }
+                };
+                anno.label(s.name.clone()).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                });
+            }
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .position(SeriesLabelPosition::UpperRight)
+                .draw()
+                .map_err(|e| plot_err(path, e))?;
+        }};
+    }
+    let mut builder = ChartBuilder::on(&root);
+    builder
+        .caption(title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70);
+    match yscale {
+        Scale::Linear => draw!(builder
+            .build_cartesian_2d(xr.0..xr.1, (yr.0 - pad)..(yr.1 + pad))
+            .map_err(|e| plot_err(path, e))?),
+        Scale::Log => draw!(builder
+            .build_cartesian_2d(xr.0..xr.1, (yr.0 * 0.8..yr.1 * 1.25).log_scale())
+            .map_err(|e| plot_err(path, e))?),
+    }
+    root.present().map_err(|e| plot_err(path, e))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_an_svg_with_labels() {
+        let dir = std::env::temp_dir().join(format!("probcurrent-plot-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("p.svg");
+        let x: Vec<f64> = (0..50).map(|i| i as f64 / 10.0).collect();
+        let y: Vec<f64> = x.iter().map(|v| v.sin()).collect();
+        line_plot(
+            &path,
+            "sine",
+            "w",
+            "p",
+            &[
+                Series::line("sin", x.clone(), y.clone()),
+                Series::points("pts", x.clone(), y.clone(), Some(vec![0.1; 50])),
+            ],
+            Scale::Linear,
+        )
+        .unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("<svg") && text.contains("sine") && text.contains("pts"));
+        let ylog: Vec<f64> = x.iter().map(|v| (v + 0.1) * 10.0).collect();
+        line_plot(
+            &path,
+            "log",
+            "w",
+            "p",
+            &[Series::line("l", x, ylog)],
+            Scale::Log,
+        )
+        .unwrap();
+    }
+}
