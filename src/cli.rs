@@ -15,6 +15,7 @@ use crate::montecarlo::{simulate, write_mc, McMode, McReport, McSettings};
 use crate::problem::{Problem, BUILTIN_PROBLEMS};
 use crate::run::{run_with_progress, RunReport, RunSettings};
 use crate::scheme::{catalogue, Scheme};
+use crate::validation::{seed_validation, Runner, ValidationOptions};
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -67,12 +68,24 @@ Results are bit-identical for the same seed at any thread count (RAYON_NUM_THREA
     Problems,
     /// List the scheme catalogue (the cards in schemes/).
     Schemes,
-    /// The main job: solve the seed problem with an explicit, a central and an
-    /// exponentially fitted scheme and print a summary.
+    /// Solve a problem and simulate the discrete process; print the two side by side
+    /// per snapshot and write SVG plots.
+    #[command(after_help = "\
+Examples:
+  probcurrent compare --problem seed --scheme scharfetter-gummel --particles 100000
+  probcurrent compare --problem ou --scheme scharfetter-gummel --mode gaussian --out out/ou-cmp")]
+    Compare(CompareArgs),
+    /// The main job: the seed validations (drift only, spreading only, full SGD, and the
+    /// learning-rate study) as markdown with SVG plots, plus a short summary.
     #[command(after_help = "\
 Example:
   probcurrent demo --out out/demo")]
     Demo(DemoArgs),
+    /// Regenerate the committed reports in reports/ (seed-validation.md and its plots).
+    #[command(after_help = "\
+Example:
+  probcurrent report --out reports")]
+    Report(ReportArgs),
 }
 
 #[derive(Args, Debug)]
@@ -155,6 +168,50 @@ struct DemoArgs {
     /// Output folder.
     #[arg(long, default_value = "out/demo")]
     out: PathBuf,
+    /// Particles of the Monte Carlo runs at T = 0.02.
+    #[arg(long, default_value_t = 100_000)]
+    particles: usize,
+}
+
+#[derive(Args, Debug)]
+struct ReportArgs {
+    /// Output folder (the repository's reports/).
+    #[arg(long, default_value = "reports")]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct CompareArgs {
+    /// Built-in problem name or problem TOML file.
+    #[arg(long, default_value = "seed")]
+    problem: String,
+    /// Scheme name or card file.
+    #[arg(long, default_value = "scharfetter-gummel")]
+    scheme: String,
+    /// Number of particles.
+    #[arg(long, default_value_t = 100_000)]
+    particles: usize,
+    /// Monte Carlo process: sgd, gd or gaussian.
+    #[arg(long, default_value = "sgd")]
+    mode: String,
+    /// Seed of the random streams.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Number of cells (density and histogram).
+    #[arg(long, default_value_t = 1200)]
+    cells: usize,
+    /// Time step of the density model (default: the card's).
+    #[arg(long)]
+    dt: Option<f64>,
+    /// Final time (whole steps; default: the problem's).
+    #[arg(long)]
+    t_end: Option<f64>,
+    /// Snapshot interval (whole steps; default: the problem's).
+    #[arg(long)]
+    every: Option<f64>,
+    /// Output folder for the plots and the table.
+    #[arg(long, default_value = "out/compare")]
+    out: PathBuf,
 }
 
 /// Entry point of the binary.
@@ -184,7 +241,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 println!("{:<26} {}", s.name, s.summary);
             }
         }
-        Command::Demo(a) => demo(&a.out)?,
+        Command::Demo(a) => demo(&a)?,
+        Command::Report(a) => report(&a.out)?,
+        Command::Compare(a) => compare_cmd(a)?,
     }
     Ok(())
 }
@@ -378,33 +437,109 @@ fn inspect(a: InspectArgs) -> Result<()> {
     Ok(())
 }
 
-fn demo(out: &Path) -> Result<()> {
-    let problem = Problem::builtin("seed")?;
-    println!(
-        "probcurrent demo: the seed problem (T = {}, B = {}, domain [{}, {}], t = 0..{})",
-        problem.lr, problem.batch, problem.a, problem.b, problem.t_end
-    );
-    let runs = [
-        ("scharfetter-gummel", 1200usize, Some(1.0), false),
-        ("crank-nicolson", 1200, Some(1.0), false),
-        ("explicit-upwind", 300, None, false),
-    ];
-    for (name, cells, dt, unstable) in runs {
-        let scheme = Scheme::resolve(name)?;
-        let settings = RunSettings {
-            cells,
-            dt,
-            allow_unstable: unstable,
-            ..RunSettings::default()
-        };
-        let r = solve_one(&problem, &scheme, &settings)?;
-        let dir = out.join(name);
-        crate::output::write_run(&r, &dir)?;
-        print_summary(&r);
+/// Runs with progress bars on standard error.
+struct WithProgress;
+
+impl Runner for WithProgress {
+    fn solve(
+        &self,
+        problem: &Problem,
+        scheme: &Scheme,
+        settings: &RunSettings,
+    ) -> Result<RunReport> {
+        solve_one(problem, scheme, settings)
+    }
+    fn mc(&self, problem: &Problem, settings: &McSettings) -> Result<McReport> {
+        run_mc(problem, settings)
+    }
+}
+
+fn demo(a: &DemoArgs) -> Result<()> {
+    println!("probcurrent demo: the seed validations (DESIGN §2, 1–3)");
+    let opts = ValidationOptions {
+        particles: a.particles,
+        ..ValidationOptions::default()
+    };
+    let s = seed_validation(&WithProgress, &a.out, "demo", &opts, "probcurrent demo")?;
+    for l in &s.lines {
+        println!("  {l}");
     }
     println!(
-        "wrote {}/<scheme>/{{moments.csv, density.csv, run.json}}",
-        out.display()
+        "wrote {} and {} plots in {}/demo/ ({:.1} s)",
+        a.out.join("demo.md").display(),
+        s.plots.len(),
+        a.out.display(),
+        s.wall_s
+    );
+    Ok(())
+}
+
+fn report(out: &Path) -> Result<()> {
+    let s = seed_validation(
+        &WithProgress,
+        out,
+        "seed-validation",
+        &ValidationOptions::default(),
+        "probcurrent report",
+    )?;
+    for l in &s.lines {
+        println!("  {l}");
+    }
+    println!("wrote {}", out.join("seed-validation.md").display());
+    Ok(())
+}
+
+fn compare_cmd(a: CompareArgs) -> Result<()> {
+    let problem = Problem::resolve(&a.problem)?;
+    let scheme = Scheme::resolve(&a.scheme)?;
+    let settings = RunSettings {
+        cells: a.cells,
+        dt: a.dt,
+        t_end: a.t_end,
+        every: a.every,
+        ..RunSettings::default()
+    };
+    let model = solve_one(&problem, &scheme, &settings)?;
+    let mc = run_mc(
+        &problem,
+        &McSettings {
+            particles: a.particles,
+            seed: a.seed,
+            mode: McMode::parse(&a.mode)?,
+            t_end: a.t_end,
+            every: a.every,
+            cells: a.cells,
+        },
+    )?;
+    let cmp = crate::compare::compare(&model, &mc)?;
+    println!(
+        "{}: {} ({} cells, outcome {}) against Monte Carlo {} ({} particles, ± 1 s.e.)",
+        problem.name,
+        scheme.name,
+        model.cells,
+        model.outcome.as_str(),
+        mc.mode.as_str(),
+        mc.particles
+    );
+    print!("{}", cmp.text());
+    let times: Vec<f64> = crate::compare::spread_indices(model.moments.len(), 4)
+        .into_iter()
+        .map(|i| model.moments[i].t)
+        .collect();
+    let files = crate::compare::write_plots(&a.out, "compare", &model, &mc, &cmp, &times)?;
+    let table = a.out.join("compare.md");
+    std::fs::write(&table, cmp.markdown()).map_err(|source| crate::Error::Io {
+        path: table.clone(),
+        source,
+    })?;
+    println!(
+        "wrote {} and {}",
+        table.display(),
+        files
+            .iter()
+            .map(|f| a.out.join(f).display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     Ok(())
 }

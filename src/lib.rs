@@ -29,6 +29,7 @@
 #![deny(clippy::float_cmp)]
 
 pub mod cli;
+pub mod compare;
 pub mod error;
 pub mod flux;
 pub mod grid;
@@ -44,6 +45,7 @@ pub mod problem;
 pub mod run;
 pub mod scheme;
 pub mod stats;
+pub mod validation;
 
 pub use error::{Error, Result};
 pub use grid::Grid;

@@ -34,6 +34,8 @@ pub struct Series {
     pub err: Option<Vec<f64>>,
     /// Drawing style.
     pub style: Style,
+    /// Palette index (default: the series' position).
+    pub color: Option<usize>,
 }
 
 impl Series {
@@ -45,6 +47,7 @@ impl Series {
             y,
             err: None,
             style: Style::Line,
+            color: None,
         }
     }
     /// A series drawn as markers with ± `err` bars.
@@ -60,7 +63,13 @@ impl Series {
             y,
             err,
             style: Style::Points,
+            color: None,
         }
+    }
+    /// Use palette colour `k` (so that related series share a colour).
+    pub fn color(mut self, k: usize) -> Self {
+        self.color = Some(k);
+        self
     }
     /// Draw dashed instead.
     pub fn dashed(mut self) -> Self {
@@ -69,13 +78,15 @@ impl Series {
     }
 }
 
-const PALETTE: [RGBColor; 6] = [
+const PALETTE: [RGBColor; 8] = [
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
     RGBColor(44, 160, 44),
     RGBColor(255, 127, 14),
     RGBColor(148, 103, 189),
     RGBColor(23, 23, 23),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
 ];
 
 fn plot_err(path: &Path, e: impl std::fmt::Display) -> Error {
@@ -145,7 +156,7 @@ pub fn line_plot(
                 .draw()
                 .map_err(|e| plot_err(path, e))?;
             for (k, s) in series.iter().enumerate() {
-                let color = PALETTE[k % PALETTE.len()];
+                let color = PALETTE[s.color.unwrap_or(k) % PALETTE.len()];
                 let pts: Vec<(f64, f64)> =
                     s.x.iter()
                         .zip(&s.y)
