@@ -212,17 +212,16 @@ pub fn write_plots(
         let n = mc.particles as f64;
         let he: Vec<f64> = hm.iter().map(|m| (m * n).sqrt() / n / bw).collect();
         let hm: Vec<f64> = hm.iter().map(|m| m / bw).collect();
-        series.push(Series::line(
-            format!("{} t={t}", model.scheme),
-            centres.clone(),
-            pm,
-        ));
-        series.push(Series::points(
-            format!("MC {} t={t}", mc.mode.as_str()),
-            centres.clone(),
-            hm,
-            Some(he),
-        ));
+        series.push(Series::line(format!("{} t={t}", model.scheme), centres.clone(), pm).color(c));
+        series.push(
+            Series::points(
+                format!("MC {} t={t}", mc.mode.as_str()),
+                centres.clone(),
+                hm,
+                Some(he),
+            )
+            .color(c),
+        );
     }
     let f1 = format!("{prefix}-density.svg");
     line_plot(
