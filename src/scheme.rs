@@ -48,6 +48,19 @@ pub const CATALOGUE: &[(&str, &str)] = &[
         "scharfetter-gummel-wb.toml",
         include_str!("../schemes/scharfetter-gummel-wb.toml"),
     ),
+    ("mol-bdf.toml", include_str!("../schemes/mol-bdf.toml")),
+    (
+        "mol-tr-bdf2.toml",
+        include_str!("../schemes/mol-tr-bdf2.toml"),
+    ),
+    (
+        "mol-esdirk34.toml",
+        include_str!("../schemes/mol-esdirk34.toml"),
+    ),
+    (
+        "mol-tsit45.toml",
+        include_str!("../schemes/mol-tsit45.toml"),
+    ),
 ];
 
 /// When a scheme keeps densities non-negative.
