@@ -23,6 +23,9 @@ use std::time::Instant;
 use probcurrent::metrics::wasserstein1;
 use probcurrent::{run, Problem, RunReport, RunSettings, Scheme};
 
+/// A cost measure of one run.
+type Cost = dyn Fn(&Point) -> f64;
+
 /// One point of the diagram.
 struct Point {
     scheme: &'static str,
@@ -185,7 +188,7 @@ fn main() {
     let schemes: Vec<&str> = sweeps.iter().map(|s| s.0).collect();
     let wall = |p: &Point| p.wall;
     let ops = |p: &Point| (p.rhs + p.solves + p.lu) as f64;
-    let costs: [(&str, &dyn Fn(&Point) -> f64, usize); 2] = [
+    let costs: [(&str, &Cost, usize); 2] = [
         ("wall s", &wall, 4),
         ("O(N) operations, rhs + solves + LU", &ops, 0),
     ];

@@ -7,7 +7,7 @@
 //! weighted norm with weights rtol·|P_i| + atol. The methods:
 //!
 //! - `bdf`: variable-order (1–5), variable-step backward differentiation formulas in
-//!   the fixed-leading-coefficient form of Shampine & Reichelt (1997, ode15s),
+//!   the NDF variant of Shampine & Reichelt (1997) used by ode15s and SciPy's `BDF`,
 //!   with Newton iterations on I − h γ A;
 //! - `tr-bdf2`: the L-stable, order-2 SDIRK method of Bank et al. (1985) /
 //!   Hosea & Shampine (1996);
@@ -34,7 +34,8 @@
 //! work; the steps the driver sees are exactly diffsol's steps, one per call. Stop times
 //! must not move earlier than a stop time already handed over and not yet reached
 //! (the driver never does this). A panic inside diffsol ends the run as a solver
-//! failure instead of unwinding into the caller.
+//! failure instead of unwinding into the caller (the default panic hook still writes
+//! its message to stderr).
 //!
 //! Failures — step size below diffsol's minimum (1e-13), more than
 //! [`MAX_NEWTON_FAILS_PER_STEP`] Newton failures or diffsol's 40 error-test failures in
