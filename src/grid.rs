@@ -7,7 +7,7 @@
 use crate::error::{Error, Result};
 
 /// A uniform cell-centred grid of `n` cells on [a, b].
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Grid {
     /// Left end of the domain.
     pub a: f64,

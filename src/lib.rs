@@ -30,6 +30,7 @@
 
 pub mod cli;
 pub mod compare;
+pub mod convergence;
 pub mod error;
 pub mod flux;
 pub mod grid;
@@ -42,9 +43,11 @@ pub mod operator;
 pub mod output;
 pub mod plot;
 pub mod problem;
+pub mod reports;
 pub mod run;
 pub mod scheme;
 pub mod stats;
+pub mod sweep;
 pub mod validation;
 
 pub use error::{Error, Result};

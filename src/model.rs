@@ -218,6 +218,20 @@ pub fn ou_landscape(c: f64, m: f64, a: f64) -> ClosureLandscape {
         )
 }
 
+/// Two datapoints (W − 1)² and 0: G = W − 1 and S² = (W − 1)², so the gradient noise
+/// vanishes exactly at the minimum W = 1 (an interpolating minimum: a point mass forms
+/// there unless a noise floor is added).
+pub fn vanishing_noise_landscape() -> ClosureLandscape {
+    ClosureLandscape::new()
+        .datapoint(
+            "(w-1)^2",
+            |w| (w - 1.0).powi(2),
+            |w| 2.0 * (w - 1.0),
+            |_| 2.0,
+        )
+        .datapoint("0", |_| 0.0, |_| 0.0, |_| 0.0)
+}
+
 /// One parsed loss formula with its exact first and second derivatives in `w`.
 #[derive(Clone, Debug)]
 struct Formula {

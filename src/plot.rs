@@ -105,7 +105,7 @@ pub enum Scale {
     Log,
 }
 
-/// Draw `series` into an SVG file at `path` (800 × 480).
+/// Draw `series` into an SVG file at `path` (800 × 480), linear x axis.
 pub fn line_plot(
     path: &Path,
     title: &str,
@@ -114,12 +114,26 @@ pub fn line_plot(
     series: &[Series],
     yscale: Scale,
 ) -> Result<()> {
+    line_plot_xy(path, title, xlabel, ylabel, series, Scale::Linear, yscale)
+}
+
+/// Draw `series` into an SVG file at `path` (800 × 480) with the given axis scales.
+pub fn line_plot_xy(
+    path: &Path,
+    title: &str,
+    xlabel: &str,
+    ylabel: &str,
+    series: &[Series],
+    xscale: Scale,
+    yscale: Scale,
+) -> Result<()> {
+    let keepx = |x: f64| x.is_finite() && (xscale == Scale::Linear || x > 0.0);
     let keep = |y: f64| y.is_finite() && (yscale == Scale::Linear || y > 0.0);
     let mut xr = (f64::INFINITY, f64::NEG_INFINITY);
     let mut yr = (f64::INFINITY, f64::NEG_INFINITY);
     for s in series {
         for (i, (&x, &y)) in s.x.iter().zip(&s.y).enumerate() {
-            if !(x.is_finite() && keep(y)) {
+            if !(keepx(x) && keep(y)) {
                 continue;
             }
             let e = s.err.as_ref().map_or(0.0, |e| e[i]);
@@ -160,7 +174,7 @@ pub fn line_plot(
                 let pts: Vec<(f64, f64)> =
                     s.x.iter()
                         .zip(&s.y)
-                        .filter(|(x, y)| x.is_finite() && keep(**y))
+                        .filter(|(x, y)| keepx(**x) && keep(**y))
                         .map(|(x, y)| (*x, *y))
                         .collect();
                 let anno = match s.style {
@@ -177,7 +191,7 @@ pub fn line_plot(
                                 .iter()
                                 .zip(&s.y)
                                 .zip(err)
-                                .filter(|((x, y), e)| x.is_finite() && keep(**y) && e.is_finite())
+                                .filter(|((x, y), e)| keepx(**x) && keep(**y) && e.is_finite())
                                 .map(|((x, y), e)| {
                                     let lo = if yscale == Scale::Log {
                                         (y - e).max(y * 1e-3)
@@ -216,12 +230,22 @@ pub fn line_plot(
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(70);
-    match yscale {
-        Scale::Linear => draw!(builder
-            .build_cartesian_2d(xr.0..xr.1, (yr.0 - pad)..(yr.1 + pad))
+    let (x0, x1) = match xscale {
+        Scale::Linear => (xr.0, xr.1),
+        Scale::Log => (xr.0 * 0.8, xr.1 * 1.25),
+    };
+    match (xscale, yscale) {
+        (Scale::Linear, Scale::Linear) => draw!(builder
+            .build_cartesian_2d(x0..x1, (yr.0 - pad)..(yr.1 + pad))
             .map_err(|e| plot_err(path, e))?),
-        Scale::Log => draw!(builder
-            .build_cartesian_2d(xr.0..xr.1, (yr.0 * 0.8..yr.1 * 1.25).log_scale())
+        (Scale::Linear, Scale::Log) => draw!(builder
+            .build_cartesian_2d(x0..x1, (yr.0 * 0.8..yr.1 * 1.25).log_scale())
+            .map_err(|e| plot_err(path, e))?),
+        (Scale::Log, Scale::Linear) => draw!(builder
+            .build_cartesian_2d((x0..x1).log_scale(), (yr.0 - pad)..(yr.1 + pad))
+            .map_err(|e| plot_err(path, e))?),
+        (Scale::Log, Scale::Log) => draw!(builder
+            .build_cartesian_2d((x0..x1).log_scale(), (yr.0 * 0.8..yr.1 * 1.25).log_scale())
             .map_err(|e| plot_err(path, e))?),
     }
     root.present().map_err(|e| plot_err(path, e))?;
@@ -264,4 +288,112 @@ mod tests {
         )
         .unwrap();
     }
+}
+
+/// One panel of a categorical heatmap: a title, column and row labels, and per cell a
+/// palette colour and a short text (drawn inside the cell).
+#[derive(Clone, Debug)]
+pub struct HeatPanel {
+    /// Panel title.
+    pub title: String,
+    /// Column labels (x).
+    pub cols: Vec<String>,
+    /// Row labels (y, drawn bottom to top).
+    pub rows: Vec<String>,
+    /// `cells[r][c]` = (RGB colour, text).
+    pub cells: Vec<Vec<((u8, u8, u8), String)>>,
+}
+
+/// Draw categorical heatmap panels side by side into an SVG at `path`, with a legend
+/// of (colour, label) pairs underneath.
+pub fn heatmap(
+    path: &Path,
+    title: &str,
+    xlabel: &str,
+    ylabel: &str,
+    panels: &[HeatPanel],
+    legend: &[((u8, u8, u8), &str)],
+) -> Result<()> {
+    let width = (360 * panels.len().max(1)) as u32;
+    let root = SVGBackend::new(path, (width, 420)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| plot_err(path, e))?;
+    let root = root
+        .titled(title, ("sans-serif", 20))
+        .map_err(|e| plot_err(path, e))?;
+    let (top, bottom) = root.split_vertically(340);
+    let areas = top.split_evenly((1, panels.len().max(1)));
+    for (panel, area) in panels.iter().zip(areas.iter()) {
+        let nc = panel.cols.len().max(1);
+        let nr = panel.rows.len().max(1);
+        let mut chart = ChartBuilder::on(area)
+            .caption(&panel.title, ("sans-serif", 15))
+            .margin(8)
+            .x_label_area_size(40)
+            .y_label_area_size(50)
+            .build_cartesian_2d(0.0..nc as f64, 0.0..nr as f64)
+            .map_err(|e| plot_err(path, e))?;
+        let cols = panel.cols.clone();
+        let rows = panel.rows.clone();
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_labels(nc)
+            .y_labels(nr)
+            .x_label_formatter(&|x| {
+                let i = (*x - 0.5).round();
+                if (x - (i + 0.5)).abs() < 1e-6 && i >= 0.0 && (i as usize) < cols.len() {
+                    cols[i as usize].clone()
+                } else {
+                    String::new()
+                }
+            })
+            .y_label_formatter(&|y| {
+                let i = (*y - 0.5).round();
+                if (y - (i + 0.5)).abs() < 1e-6 && i >= 0.0 && (i as usize) < rows.len() {
+                    rows[i as usize].clone()
+                } else {
+                    String::new()
+                }
+            })
+            .x_desc(xlabel)
+            .y_desc(ylabel)
+            .draw()
+            .map_err(|e| plot_err(path, e))?;
+        for (r, row) in panel.cells.iter().enumerate() {
+            for (c, (rgb, text)) in row.iter().enumerate() {
+                let (x0, y0) = (c as f64, r as f64);
+                chart
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [(x0 + 0.03, y0 + 0.03), (x0 + 0.97, y0 + 0.97)],
+                        RGBColor(rgb.0, rgb.1, rgb.2).filled(),
+                    )))
+                    .map_err(|e| plot_err(path, e))?;
+                if !text.is_empty() {
+                    chart
+                        .draw_series(std::iter::once(Text::new(
+                            text.clone(),
+                            (x0 + 0.08, y0 + 0.6),
+                            ("sans-serif", 10),
+                        )))
+                        .map_err(|e| plot_err(path, e))?;
+                }
+            }
+        }
+    }
+    let n = legend.len().max(1);
+    let step = (width as i32 - 40) / n as i32;
+    for (k, (rgb, label)) in legend.iter().enumerate() {
+        let x = 20 + k as i32 * step;
+        bottom
+            .draw(&Rectangle::new(
+                [(x, 30), (x + 18, 48)],
+                RGBColor(rgb.0, rgb.1, rgb.2).filled(),
+            ))
+            .map_err(|e| plot_err(path, e))?;
+        bottom
+            .draw(&Text::new(label.to_string(), (x + 24, 34), ("sans-serif", 14)))
+            .map_err(|e| plot_err(path, e))?;
+    }
+    root.present().map_err(|e| plot_err(path, e))?;
+    Ok(())
 }

@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::model::{
-    ou_landscape, seed_landscape, spreading_landscape, FormulaLandscape, Landscape,
+    ou_landscape, seed_landscape, spreading_landscape, vanishing_noise_landscape,
+    FormulaLandscape, Landscape,
 };
 
 /// Boundary condition at both walls.
@@ -156,6 +157,10 @@ pub const BUILTIN_PROBLEMS: &[(&str, &str)] = &[
     ("seed-drift", "seed with S² forced to 0: pure transport by −T·G"),
     ("spreading", "G = 0, S² = 1 constant: variance grows by T²S²/B per step"),
     ("ou", "G = W, S² = 1: Ornstein–Uhlenbeck, exact mean and variance known"),
+    (
+        "vanishing-noise",
+        "G = W − 1, S² = (W − 1)² + ε: the noise vanishes at the minimum (ε = noise_floor, default 0)",
+    ),
 ];
 
 /// Boundary of the `pit` and `basin` regions of the seed problem (the barrier, G = 0).
@@ -232,6 +237,17 @@ impl Problem {
                 }],
                 exact: Some(Exact::Spreading { a: 1.0 }),
                 ..base(Arc::new(spreading_landscape(1.0)), summary)
+            },
+            "vanishing-noise" => Problem {
+                a: 0.0,
+                b: 2.0,
+                initial: Initial::Normal { mean: 0.3, sd: 0.1 },
+                regions: vec![Region {
+                    name: "near".into(),
+                    lo: Some(0.9),
+                    hi: Some(1.1),
+                }],
+                ..base(Arc::new(vanishing_noise_landscape()), summary)
             },
             _ => Problem {
                 a: -1.0,

@@ -72,8 +72,11 @@ impl Default for Monitors {
 pub struct RunSettings {
     /// Number of cells (default 600).
     pub cells: usize,
-    /// Time step; `None` takes the scheme's default.
+    /// Time step; `None` takes the scheme's default (or `dt_factor`).
     pub dt: Option<f64>,
+    /// Time step as a multiple of the explicit limit 1/max|A_ii| of the run's own
+    /// operator (used by sweeps); ignored when `dt` is given.
+    pub dt_factor: Option<f64>,
     /// Final time; `None` takes the problem's.
     pub t_end: Option<f64>,
     /// Snapshot interval; `None` takes the problem's.
@@ -95,6 +98,7 @@ impl Default for RunSettings {
         RunSettings {
             cells: 600,
             dt: None,
+            dt_factor: None,
             t_end: None,
             every: None,
             allow_unstable: false,
@@ -283,8 +287,13 @@ pub fn run_with_progress(
         .map_err(|e| e.with_origin(&problem.origin))?;
     let flux = scheme.build_flux()?;
     let op = Operator::assemble(problem, grid, flux.as_ref())?;
-    let diagnostics = op.diagnostics(grid.n <= 100_000);
-    let dt = scheme.resolve_dt(&op, settings.dt, settings.allow_unstable)?;
+    let diagnostics = op.diagnostics(grid.n <= 20_000);
+    let requested = match (settings.dt, settings.dt_factor) {
+        (Some(dt), _) => Some(dt),
+        (None, Some(f)) => Some(crate::error::positive("dt_factor", f)? * op.explicit_limit()),
+        (None, None) => None,
+    };
+    let dt = scheme.resolve_dt(&op, requested, settings.allow_unstable)?;
     let mut integ = scheme.build_integrator(dt, settings.rtol, settings.atol)?;
     let regions = problem.region_bounds();
     let mut p = initial_density(problem, &grid)?;

@@ -45,8 +45,8 @@ pub const CATALOGUE: &[(&str, &str)] = &[
         include_str!("../schemes/scharfetter-gummel-dp.toml"),
     ),
     (
-        "scharfetter-gummel-wb.toml",
-        include_str!("../schemes/scharfetter-gummel-wb.toml"),
+        "scharfetter-gummel-midpoint.toml",
+        include_str!("../schemes/scharfetter-gummel-midpoint.toml"),
     ),
     ("mol-bdf.toml", include_str!("../schemes/mol-bdf.toml")),
     (
@@ -81,7 +81,7 @@ pub enum Positivity {
 pub struct Claims {
     /// Order of convergence in space on smooth problems.
     pub order_space: f64,
-    /// Order of convergence in time (0 for adaptive methods driven by tolerance).
+    /// Order of convergence in time (for adaptive cards: the method's order; their error is set by rtol).
     pub order_time: f64,
     /// When the density stays non-negative.
     pub positive: Positivity,

@@ -1,11 +1,11 @@
 //! Work counters of one run, typed and serialisable.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What a run cost. The driver counts accepted steps; each integrator counts its own
 /// right-hand sides, factorisations, solves and (for adaptive methods) the solver's
 /// internal counters.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
     /// Accepted time steps (counted by the driver).
     pub steps: u64,

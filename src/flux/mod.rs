@@ -80,19 +80,19 @@ pub const FLUXES: &[FluxInfo] = &[
     },
     FluxInfo {
         name: "scharfetter-gummel",
-        summary: "exponentially fitted on P with drift −T·G − D′ (order 2, M-matrix, upwind where D = 0)",
+        summary: "exponentially fitted on P with the exact exponent −∫(T·G + D′)/D between centres (order 2, M-matrix, exact stationary state where D > 0, upwind where D = 0)",
+        order: 2,
+        m_matrix: true,
+    },
+    FluxInfo {
+        name: "scharfetter-gummel-midpoint",
+        summary: "exponentially fitted on P with the face-midpoint exponent (−T·G − D′) h / D (order 2, M-matrix, upwind where D = 0)",
         order: 2,
         m_matrix: true,
     },
     FluxInfo {
         name: "scharfetter-gummel-dp",
         summary: "exponentially fitted on u = D·P with drift −T·G (order 2, M-matrix, upwind where D = 0)",
-        order: 2,
-        m_matrix: true,
-    },
-    FluxInfo {
-        name: "scharfetter-gummel-wb",
-        summary: "scharfetter-gummel with the exact drift integral per face: discrete stationary state exact",
         order: 2,
         m_matrix: true,
     },
@@ -103,9 +103,9 @@ pub fn by_name(name: &str) -> Result<Box<dyn Flux>> {
     Ok(match name {
         "upwind" => Box::new(Upwind),
         "central" => Box::new(Central),
-        "scharfetter-gummel" => Box::new(ScharfetterGummel::new(SgFitting::OnP, false)),
+        "scharfetter-gummel" => Box::new(ScharfetterGummel::new(SgFitting::OnP, true)),
+        "scharfetter-gummel-midpoint" => Box::new(ScharfetterGummel::new(SgFitting::OnP, false)),
         "scharfetter-gummel-dp" => Box::new(ScharfetterGummel::new(SgFitting::OnDP, false)),
-        "scharfetter-gummel-wb" => Box::new(ScharfetterGummel::new(SgFitting::OnP, true)),
         _ => {
             return Err(Error::UnknownName {
                 kind: "flux".into(),

@@ -1,0 +1,724 @@
+//! Sweeps: many runs over cards × problems × N × step (dt as a multiple of the
+//! explicit limit, an absolute dt, or a tolerance for adaptive cards) × a stiffness
+//! knob, each scored against a converged reference and classified.
+//!
+//! Classes (DESIGN §4): `ok`; `inaccurate` (finished, non-negative, but its
+//! Wasserstein-1 error at t_end exceeds the sweep's tolerance); `negative`;
+//! `oscillating`; `diverged`; `failed`; and `skipped` for runs whose fixed-step cost
+//! (steps × cells) exceeds the budget. The reference of each problem + knob is the
+//! `scharfetter-gummel` card on a fine grid at a small step, computed once and cached
+//! on disk.
+//!
+//! Results are JSON lines, one [`SweepRecord`] per line, appended as runs finish, so an
+//! interrupted sweep resumes where it stopped. `shard = (i, n)` runs only the jobs
+//! whose index is i mod n; [`merge`] joins shard files (sorted by job index, one record
+//! per job), giving the same records as one unsharded run apart from wall-clock times.
+
+use std::collections::BTreeMap;
+use std::fs::{self, OpenOptions};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::grid::Grid;
+use crate::model::seed_landscape;
+use crate::problem::{Boundary, Problem};
+use crate::run::{run, Outcome, RunSettings};
+use crate::scheme::{Scheme, StepKind};
+use crate::stats::Stats;
+
+/// A stiffness knob applied to a problem before it is run.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Knob {
+    /// The problem as it is.
+    None,
+    /// Pit sharpness k of the seed landscape (seed problems only): G′ in the pit grows like k.
+    PitSharpness(f64),
+    /// Noise floor ε added to S².
+    NoiseFloor(f64),
+}
+
+impl Knob {
+    /// Short label, e.g. `k=100` or `eps=1e-4`.
+    pub fn label(&self) -> String {
+        match self {
+            Knob::None => "-".into(),
+            Knob::PitSharpness(k) => format!("k={k}"),
+            Knob::NoiseFloor(e) => format!("eps={e}"),
+        }
+    }
+
+    /// Parse `k=100`, `eps=1e-4` or `-`.
+    pub fn parse(s: &str) -> Result<Knob> {
+        let bad = || Error::invalid("knob", s, "expected k=<pit sharpness>, eps=<noise floor> or -");
+        if s == "-" || s.is_empty() {
+            return Ok(Knob::None);
+        }
+        let (name, v) = s.split_once('=').ok_or_else(bad)?;
+        let v: f64 = v.trim().parse().map_err(|_| bad())?;
+        match name.trim() {
+            "k" => Ok(Knob::PitSharpness(crate::error::positive("k", v)?)),
+            "eps" => {
+                if !(v.is_finite() && v >= 0.0) {
+                    return Err(Error::NegativeVariance {
+                        what: "noise floor eps".into(),
+                        value: v,
+                        origin: format!(" (knob `{s}`)"),
+                    });
+                }
+                Ok(Knob::NoiseFloor(v))
+            }
+            _ => Err(bad()),
+        }
+    }
+
+    /// The problem with the knob applied.
+    pub fn apply(&self, problem: &Problem) -> Result<Problem> {
+        let mut p = problem.clone();
+        match *self {
+            Knob::None => {}
+            Knob::PitSharpness(k) => {
+                if !problem.name.starts_with("seed") {
+                    return Err(Error::invalid(
+                        "knob",
+                        self.label(),
+                        format!("pit sharpness applies to seed problems, not `{}`", problem.name),
+                    ));
+                }
+                p.landscape = std::sync::Arc::new(seed_landscape(k));
+            }
+            Knob::NoiseFloor(e) => p.noise_floor = e,
+        }
+        Ok(p)
+    }
+}
+
+/// How a fixed-step or adaptive card's step is chosen in one run.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Step {
+    /// dt as a multiple of the run's explicit limit.
+    DtFactor(f64),
+    /// An absolute dt.
+    Dt(f64),
+    /// Relative tolerance of an adaptive card (atol = rtol × 1e-3).
+    Rtol(f64),
+}
+
+impl Step {
+    fn label(&self) -> String {
+        match self {
+            Step::DtFactor(f) => format!("dt={f}xlimit"),
+            Step::Dt(d) => format!("dt={d}"),
+            Step::Rtol(r) => format!("rtol={r}"),
+        }
+    }
+}
+
+/// What a sweep runs.
+#[derive(Clone, Debug)]
+pub struct SweepSpec {
+    /// Problem names or files.
+    pub problems: Vec<String>,
+    /// Knobs (at least one; [`Knob::None`] for the problem as it is).
+    pub knobs: Vec<Knob>,
+    /// Card names or files.
+    pub cards: Vec<String>,
+    /// Grid sizes.
+    pub cells: Vec<usize>,
+    /// dt as multiples of the explicit limit (fixed-step cards).
+    pub dt_factors: Vec<f64>,
+    /// Absolute dt values (fixed-step cards).
+    pub dts: Vec<f64>,
+    /// Relative tolerances (adaptive cards).
+    pub rtols: Vec<f64>,
+    /// Final time (default: each problem's).
+    pub t_end: Option<f64>,
+    /// W1 error above which a finished run is `inaccurate` (default 1e-2).
+    pub tol: f64,
+    /// Largest fixed-step cost, steps × cells, before a run is `skipped` (default 5e8).
+    pub budget: f64,
+    /// Cells of the reference solution (default 9600).
+    pub reference_cells: usize,
+    /// Step of the reference solution (default 0.1).
+    pub reference_dt: f64,
+    /// Folder of the reference cache.
+    pub cache_dir: PathBuf,
+}
+
+impl Default for SweepSpec {
+    fn default() -> Self {
+        SweepSpec {
+            problems: vec!["seed".into()],
+            knobs: vec![Knob::None],
+            cards: vec![],
+            cells: vec![300, 600, 1200],
+            dt_factors: vec![0.9],
+            dts: vec![0.1, 1.0],
+            rtols: vec![1e-4, 1e-6],
+            t_end: None,
+            tol: 1e-2,
+            budget: 5e8,
+            reference_cells: 9600,
+            reference_dt: 0.1,
+            cache_dir: PathBuf::from("out/sweep-cache"),
+        }
+    }
+}
+
+/// One run of a sweep.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Job {
+    /// Index in the sweep's deterministic job order.
+    pub index: usize,
+    /// Problem name or file.
+    pub problem: String,
+    /// Knob.
+    pub knob: Knob,
+    /// Card name or file.
+    pub card: String,
+    /// Cells.
+    pub cells: usize,
+    /// Step choice.
+    pub step: Step,
+}
+
+impl Job {
+    /// Unique key of the job.
+    pub fn key(&self) -> String {
+        format!(
+            "{}|{}|{}|{}|{}",
+            self.problem,
+            self.knob.label(),
+            self.card,
+            self.cells,
+            self.step.label()
+        )
+    }
+}
+
+/// Classification of a sweep run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum Class {
+    /// Finished, non-negative, not oscillating, within the tolerance.
+    Ok,
+    /// Finished cleanly but its error exceeds the tolerance.
+    Inaccurate,
+    /// Grid-scale oscillations.
+    Oscillating,
+    /// Negative density.
+    Negative,
+    /// Blew up.
+    Diverged,
+    /// Solver failure or error.
+    Failed,
+    /// Not run: over the cost budget.
+    Skipped,
+}
+
+impl Class {
+    /// Lower-case name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Class::Ok => "ok",
+            Class::Inaccurate => "inaccurate",
+            Class::Oscillating => "oscillating",
+            Class::Negative => "negative",
+            Class::Diverged => "diverged",
+            Class::Failed => "failed",
+            Class::Skipped => "skipped",
+        }
+    }
+    /// Whether the run was stable (ok or merely inaccurate).
+    pub fn stable(&self) -> bool {
+        matches!(self, Class::Ok | Class::Inaccurate)
+    }
+}
+
+/// One line of a sweep's JSON-lines output.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SweepRecord {
+    /// The job.
+    pub job: Job,
+    /// Its key.
+    pub key: String,
+    /// Classification.
+    pub class: Class,
+    /// Why (monitor or solver message), for anything but ok.
+    pub reason: Option<String>,
+    /// Step used (fixed-step cards).
+    pub dt: Option<f64>,
+    /// dt over the explicit limit.
+    pub dt_over_limit: Option<f64>,
+    /// The operator's explicit limit.
+    pub explicit_limit: Option<f64>,
+    /// Largest cell Péclet number (faces with D > 0).
+    pub max_peclet: Option<f64>,
+    /// Whether A is an M-matrix.
+    pub m_matrix: Option<bool>,
+    /// Wasserstein-1 distance from the reference at t_end.
+    pub w1: Option<f64>,
+    /// L1 distance from the reference on a 60-bin histogram at t_end.
+    pub l1_coarse: Option<f64>,
+    /// |mean − reference mean| at t_end.
+    pub mean_err: Option<f64>,
+    /// |sd − reference sd| at t_end.
+    pub sd_err: Option<f64>,
+    /// Largest |region mass − reference| at t_end.
+    pub region_err: Option<f64>,
+    /// Relative mass drift (zero-flux problems).
+    pub mass_error: Option<f64>,
+    /// Most negative value over the run.
+    pub min_p: Option<f64>,
+    /// Total variation at t_end over its initial value.
+    pub tv_growth: Option<f64>,
+    /// Wall-clock seconds of the time loop.
+    pub wall_s: f64,
+    /// Work counters.
+    pub stats: Stats,
+}
+
+/// All jobs of a spec, in their deterministic order.
+pub fn jobs(spec: &SweepSpec) -> Result<Vec<Job>> {
+    let mut out = Vec::new();
+    for problem in &spec.problems {
+        for knob in &spec.knobs {
+            for card in &spec.cards {
+                let kind = Scheme::resolve(card)?.step_kind();
+                for &cells in &spec.cells {
+                    let steps: Vec<Step> = match kind {
+                        StepKind::Adaptive => spec.rtols.iter().map(|&r| Step::Rtol(r)).collect(),
+                        _ => spec
+                            .dt_factors
+                            .iter()
+                            .map(|&f| Step::DtFactor(f))
+                            .chain(spec.dts.iter().map(|&d| Step::Dt(d)))
+                            .collect(),
+                    };
+                    for step in steps {
+                        out.push(Job {
+                            index: out.len(),
+                            problem: problem.clone(),
+                            knob: *knob,
+                            card: card.clone(),
+                            cells,
+                            step,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Cumulative distribution of a cell-average density at the faces of its grid.
+fn cdf(grid: &Grid, p: &[f64]) -> Vec<f64> {
+    let h = grid.h();
+    let mut f = Vec::with_capacity(grid.n + 1);
+    let mut acc = 0.0;
+    f.push(0.0);
+    for v in p {
+        acc += v * h;
+        f.push(acc);
+    }
+    f
+}
+
+fn cdf_at(grid: &Grid, f: &[f64], x: f64) -> f64 {
+    let s = ((x - grid.a) / grid.h()).clamp(0.0, grid.n as f64);
+    let i = (s.floor() as usize).min(grid.n - 1);
+    f[i] + (s - i as f64) * (f[i + 1] - f[i])
+}
+
+/// Wasserstein-1 distance ∫|F_p − F_q| between densities on two grids of the same
+/// domain (exact for piecewise-constant densities: integrated between the union of
+/// both grids' faces, where F_p − F_q is linear).
+pub fn w1_between(gp: &Grid, p: &[f64], gq: &Grid, q: &[f64]) -> f64 {
+    let (fp, fq) = (cdf(gp, p), cdf(gq, q));
+    let mut xs: Vec<f64> = (0..=gp.n).map(|i| gp.face(i)).chain((0..=gq.n).map(|i| gq.face(i))).collect();
+    xs.sort_by(f64::total_cmp);
+    xs.dedup_by(|a, b| (*a - *b).abs() <= 1e-14 * (1.0 + b.abs()));
+    let mut sum = 0.0;
+    let mut d0 = cdf_at(gp, &fp, xs[0]) - cdf_at(gq, &fq, xs[0]);
+    for w in xs.windows(2) {
+        let d1 = cdf_at(gp, &fp, w[1]) - cdf_at(gq, &fq, w[1]);
+        let len = w[1] - w[0];
+        sum += if (d0 >= 0.0) == (d1 >= 0.0) {
+            0.5 * len * (d0.abs() + d1.abs())
+        } else {
+            0.5 * len * (d0 * d0 + d1 * d1) / (d0.abs() + d1.abs())
+        };
+        d0 = d1;
+    }
+    sum
+}
+
+/// Masses of a density in `bins` equal bins of [a, b] (exact: cells split by overlap).
+pub fn bin_masses(grid: &Grid, p: &[f64], bins: usize) -> Vec<f64> {
+    let bw = (grid.b - grid.a) / bins as f64;
+    let h = grid.h();
+    let mut out = vec![0.0; bins];
+    for (i, v) in p.iter().enumerate() {
+        let (l, r) = (grid.face(i), grid.face(i + 1));
+        let k0 = (((l - grid.a) / bw).floor().max(0.0) as usize).min(bins - 1);
+        let k1 = (((r - grid.a) / bw).ceil().max(1.0) as usize).min(bins);
+        for (k, o) in out.iter_mut().enumerate().take(k1).skip(k0) {
+            let lo = grid.a + k as f64 * bw;
+            *o += v * h * grid.overlap(i, lo, lo + bw);
+        }
+    }
+    out
+}
+
+/// A cached reference solution: the density at t_end on a fine grid.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Reference {
+    /// Cache key (problem, knob, t_end, resolution).
+    pub key: String,
+    /// Grid.
+    pub grid: Grid,
+    /// Final time.
+    pub t: f64,
+    /// Density at t.
+    pub p: Vec<f64>,
+    /// Mean.
+    pub mean: f64,
+    /// Standard deviation.
+    pub sd: f64,
+    /// Region masses.
+    pub regions: Vec<f64>,
+}
+
+/// Build the reference of `problem` (knob applied), or read it from `cache_dir`.
+pub fn reference(problem: &Problem, label: &str, spec: &SweepSpec) -> Result<Reference> {
+    let t_end = spec.t_end.unwrap_or(problem.t_end);
+    let key = format!("{label}|t={t_end}|N={}|dt={}", spec.reference_cells, spec.reference_dt);
+    let fname: String = key
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+        .collect();
+    let path = spec.cache_dir.join(format!("ref-{fname}.json"));
+    if let Ok(text) = fs::read_to_string(&path) {
+        if let Ok(r) = serde_json::from_str::<Reference>(&text) {
+            if r.key == key {
+                return Ok(r);
+            }
+        }
+    }
+    let scheme = Scheme::resolve("scharfetter-gummel")?;
+    let rep = run(
+        problem,
+        &scheme,
+        &RunSettings {
+            cells: spec.reference_cells,
+            dt: Some(spec.reference_dt),
+            t_end: Some(t_end),
+            every: Some(t_end),
+            ..RunSettings::default()
+        },
+    )?;
+    let (Some(snap), Some(m)) = (rep.snapshots.last(), rep.moments.last()) else {
+        return Err(Error::SolverFailed {
+            t: rep.t_reached,
+            reason: "reference run produced no snapshot".into(),
+        });
+    };
+    let r = Reference {
+        key,
+        grid: rep.grid,
+        t: snap.t,
+        p: snap.p.clone(),
+        mean: m.mean,
+        sd: m.sd,
+        regions: m.regions.clone(),
+    };
+    fs::create_dir_all(&spec.cache_dir).map_err(|source| Error::Io {
+        path: spec.cache_dir.clone(),
+        source,
+    })?;
+    let text = serde_json::to_string(&r).map_err(|e| Error::Malformed {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    fs::write(&path, text).map_err(|source| Error::Io { path, source })?;
+    Ok(r)
+}
+
+/// Run one job against its reference.
+pub fn run_job(job: &Job, problem: &Problem, reference: &Reference, spec: &SweepSpec) -> SweepRecord {
+    let mut rec = SweepRecord {
+        job: job.clone(),
+        key: job.key(),
+        class: Class::Failed,
+        reason: None,
+        dt: None,
+        dt_over_limit: None,
+        explicit_limit: None,
+        max_peclet: None,
+        m_matrix: None,
+        w1: None,
+        l1_coarse: None,
+        mean_err: None,
+        sd_err: None,
+        region_err: None,
+        mass_error: None,
+        min_p: None,
+        tv_growth: None,
+        wall_s: 0.0,
+        stats: Stats::default(),
+    };
+    let scheme = match Scheme::resolve(&job.card) {
+        Ok(s) => s,
+        Err(e) => {
+            rec.reason = Some(e.to_string());
+            return rec;
+        }
+    };
+    let t_end = spec.t_end.unwrap_or(problem.t_end);
+    let mut settings = RunSettings {
+        cells: job.cells,
+        t_end: Some(t_end),
+        every: Some(t_end),
+        allow_unstable: true,
+        ..RunSettings::default()
+    };
+    match job.step {
+        Step::DtFactor(f) => settings.dt_factor = Some(f),
+        Step::Dt(d) => settings.dt = Some(d),
+        Step::Rtol(r) => {
+            settings.rtol = Some(r);
+            settings.atol = Some(r * 1e-3);
+        }
+    }
+    // budget: estimate the fixed-step cost before running
+    if scheme.step_kind() != StepKind::Adaptive {
+        let limit = Grid::new(problem.a, problem.b, job.cells)
+            .and_then(|g| {
+                let flux = scheme.build_flux()?;
+                crate::operator::Operator::assemble(problem, g, flux.as_ref())
+            })
+            .map(|op| op.explicit_limit());
+        if let Ok(limit) = limit {
+            let dt = match job.step {
+                Step::DtFactor(f) => f * limit,
+                Step::Dt(d) => d,
+                Step::Rtol(_) => limit,
+            };
+            let cost = t_end / dt * job.cells as f64;
+            rec.explicit_limit = Some(limit);
+            rec.dt = Some(dt);
+            rec.dt_over_limit = Some(dt / limit);
+            if cost > spec.budget {
+                rec.class = Class::Skipped;
+                rec.reason = Some(format!("cost {cost:.2e} cell-steps over the budget {:.2e}", spec.budget));
+                return rec;
+            }
+        }
+    }
+    let rep = match run(problem, &scheme, &settings) {
+        Ok(r) => r,
+        Err(e) => {
+            rec.reason = Some(e.to_string());
+            return rec;
+        }
+    };
+    rec.dt = rep.dt;
+    rec.dt_over_limit = rep.dt_over_limit;
+    rec.explicit_limit = Some(rep.diagnostics.explicit_limit);
+    rec.max_peclet = Some(rep.diagnostics.max_peclet);
+    rec.m_matrix = Some(rep.diagnostics.m_matrix);
+    rec.mass_error = rep.mass_error;
+    rec.min_p = Some(rep.min_p);
+    rec.wall_s = rep.wall_s;
+    rec.stats = rep.stats;
+    rec.reason = rep.reason.clone();
+    if let (Some(first), Some(last)) = (rep.moments.first(), rep.moments.last()) {
+        if first.tv > 0.0 {
+            rec.tv_growth = Some(last.tv / first.tv);
+        }
+    }
+    let finished = (rep.t_reached - t_end).abs() <= 1e-9 * t_end;
+    if let (true, Some(snap), Some(m)) = (finished, rep.snapshots.last(), rep.moments.last()) {
+        let w1 = w1_between(&rep.grid, &snap.p, &reference.grid, &reference.p);
+        rec.w1 = Some(w1);
+        let (a, b) = (bin_masses(&rep.grid, &snap.p, 60), bin_masses(&reference.grid, &reference.p, 60));
+        rec.l1_coarse = Some(a.iter().zip(&b).map(|(x, y)| (x - y).abs()).sum());
+        rec.mean_err = Some((m.mean - reference.mean).abs());
+        rec.sd_err = Some((m.sd - reference.sd).abs());
+        rec.region_err = m
+            .regions
+            .iter()
+            .zip(&reference.regions)
+            .map(|(x, y)| (x - y).abs())
+            .reduce(f64::max);
+    }
+    rec.class = match rep.outcome {
+        Outcome::Ok if rec.w1.is_some_and(|w| w <= spec.tol) => Class::Ok,
+        Outcome::Ok => {
+            if rec.reason.is_none() {
+                rec.reason = Some(format!(
+                    "W1 error {:.3e} above the tolerance {:.1e}",
+                    rec.w1.unwrap_or(f64::NAN),
+                    spec.tol
+                ));
+            }
+            Class::Inaccurate
+        }
+        Outcome::Oscillating => Class::Oscillating,
+        Outcome::Negative => Class::Negative,
+        Outcome::Diverged => Class::Diverged,
+        Outcome::Failed => Class::Failed,
+    };
+    rec
+}
+
+/// Read the records of a JSON-lines file (missing file: none). Lines that do not parse
+/// (a run interrupted mid-write) are skipped.
+pub fn read_records(path: &Path) -> Result<Vec<SweepRecord>> {
+    let f = match fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
+        Err(source) => {
+            return Err(Error::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+    };
+    let mut out = Vec::new();
+    for line in std::io::BufReader::new(f).lines() {
+        let line = line.map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if let Ok(r) = serde_json::from_str::<SweepRecord>(&line) {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// Run a sweep (or one shard of it) into the JSON-lines file `out`, skipping jobs
+/// already recorded there. `progress(done, total)` is called as runs finish.
+pub fn sweep(
+    spec: &SweepSpec,
+    out: &Path,
+    shard: Option<(usize, usize)>,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Vec<SweepRecord>> {
+    if let Some((i, n)) = shard {
+        if n == 0 || i >= n {
+            return Err(Error::invalid("shard", format!("{i}/{n}"), "need 0 <= i < n"));
+        }
+    }
+    crate::error::positive("tol", spec.tol)?;
+    crate::error::positive("budget", spec.budget)?;
+    let all = jobs(spec)?;
+    let done: BTreeMap<String, SweepRecord> = read_records(out)?.into_iter().map(|r| (r.key.clone(), r)).collect();
+    let mine: Vec<Job> = all
+        .into_iter()
+        .filter(|j| shard.is_none_or(|(i, n)| j.index % n == i))
+        .collect();
+    let pending: Vec<&Job> = mine.iter().filter(|j| !done.contains_key(&j.key())).collect();
+    // problems with knobs applied, and their references (computed once, cached)
+    let mut problems: BTreeMap<String, (Problem, Reference)> = BTreeMap::new();
+    for j in &pending {
+        let pk = format!("{}|{}", j.problem, j.knob.label());
+        if problems.contains_key(&pk) {
+            continue;
+        }
+        let p = j.knob.apply(&Problem::resolve(&j.problem)?)?;
+        let r = reference(&p, &pk, spec)?;
+        problems.insert(pk, (p, r));
+    }
+    if let Some(parent) = out.parent() {
+        fs::create_dir_all(parent).map_err(|source| Error::Io {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(out)
+        .map_err(|source| Error::Io {
+            path: out.to_path_buf(),
+            source,
+        })?;
+    let writer = Mutex::new(file);
+    let counter = std::sync::atomic::AtomicUsize::new(0);
+    let total = pending.len();
+    let new: Vec<SweepRecord> = pending
+        .par_iter()
+        .map(|j| {
+            let pk = format!("{}|{}", j.problem, j.knob.label());
+            let (p, r) = &problems[&pk];
+            let rec = run_job(j, p, r, spec);
+            if let Ok(line) = serde_json::to_string(&rec) {
+                if let Ok(mut f) = writer.lock() {
+                    let _ = writeln!(f, "{line}");
+                }
+            }
+            progress(counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, total);
+            rec
+        })
+        .collect();
+    let mut all: Vec<SweepRecord> = done
+        .into_values()
+        .filter(|r| mine.iter().any(|j| j.key() == r.key))
+        .chain(new)
+        .collect();
+    all.sort_by_key(|r| r.job.index);
+    Ok(all)
+}
+
+/// Merge JSON-lines files (shards, or interrupted and resumed runs): one record per
+/// job key, sorted by job index, written to `out`.
+pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<Vec<SweepRecord>> {
+    let mut by_key: BTreeMap<String, SweepRecord> = BTreeMap::new();
+    for path in inputs {
+        if !path.exists() {
+            return Err(Error::Io {
+                path: path.clone(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such shard file"),
+            });
+        }
+        for r in read_records(path)? {
+            by_key.entry(r.key.clone()).or_insert(r);
+        }
+    }
+    let mut all: Vec<SweepRecord> = by_key.into_values().collect();
+    all.sort_by_key(|r| r.job.index);
+    let mut text = String::new();
+    for r in &all {
+        text += &serde_json::to_string(r).map_err(|e| Error::Malformed {
+            path: out.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        text.push('\n');
+    }
+    fs::write(out, text).map_err(|source| Error::Io {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    Ok(all)
+}
+
+/// Whether a record qualifies for a recommendation at `tol`: ok, error within `tol` in
+/// the chosen metric, non-negative, mass conserved (zero flux), and, for explicit
+/// cards, a step within the limit.
+pub fn qualifies(r: &SweepRecord, tol: f64, use_l1: bool, boundary: Boundary) -> bool {
+    let err = if use_l1 { r.l1_coarse } else { r.w1 };
+    matches!(r.class, Class::Ok | Class::Inaccurate)
+        && err.is_some_and(|e| e <= tol)
+        && r.min_p.is_some_and(|m| m >= 0.0)
+        && (boundary == Boundary::Absorbing || r.mass_error.is_some_and(|m| m.abs() <= 1e-10))
+        && r.dt_over_limit.is_none_or(|f| f <= 1.0 || !r.job.card.contains("explicit"))
+}
