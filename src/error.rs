@@ -139,10 +139,10 @@ impl Error {
             | Error::NegativeVariance { origin, .. }
             | Error::InvalidValue { origin, .. }
             | Error::BadDomain { origin, .. }
-            | Error::Formula { origin, .. } => {
-                if origin.is_empty() {
-                    *origin = suffix
-                }
+            | Error::Formula { origin, .. }
+                if origin.is_empty() =>
+            {
+                *origin = suffix
             }
             _ => {}
         }

@@ -139,7 +139,7 @@ pub fn stiffness_ratio(a: &Tridiag, zero_flux: bool) -> Option<f64> {
         lo = lo.min(a.diag[i] - r);
         hi = hi.max(a.diag[i] + r);
     }
-    if !(lo < hi) || lo == 0.0 {
+    if lo.is_nan() || hi.is_nan() || lo >= hi || lo.abs() < f64::MIN_POSITIVE {
         return None;
     }
     let fastest = kth_largest(&a.diag, &e2, n - 1, lo, hi);

@@ -206,7 +206,7 @@ pub fn simulate(
     }
     let t_end = whole_steps("t_end", settings.t_end.unwrap_or(problem.t_end))?;
     let every = whole_steps("every", settings.every.unwrap_or(problem.every))?;
-    if settings.mode == McMode::Sgd && (problem.noise_scale != 1.0 || problem.noise_floor != 0.0) {
+    if settings.mode == McMode::Sgd && ((problem.noise_scale - 1.0).abs() > 0.0 || problem.noise_floor > 0.0) {
         return Err(Error::invalid(
             "mode",
             "sgd",
@@ -325,7 +325,8 @@ pub fn simulate(
                         acc.s3[k] += w * w * w;
                         acc.s4[k] += w * w * w * w;
                         for (r, (_, lo, hi)) in regions.iter().enumerate() {
-                            if w >= *lo && w < *hi || (w == *hi && *hi == b) {
+                            // half-open [lo, hi), closed at the domain's right end
+                            if (w >= *lo && w < *hi) || (w >= *hi && *hi >= b) {
                                 acc.regions[k][r] += 1;
                             }
                         }

@@ -142,7 +142,7 @@ pub fn line_plot_xy(
             yr = (yr.0.min(lo), yr.1.max(y + e));
         }
     }
-    if !(xr.0 < xr.1) {
+    if xr.0.is_nan() || xr.1.is_nan() || xr.0 >= xr.1 {
         xr = (xr.0 - 1.0, xr.0 + 1.0);
     }
     if !xr.0.is_finite() {
@@ -290,6 +290,9 @@ mod tests {
     }
 }
 
+/// An RGB colour.
+pub type Rgb = (u8, u8, u8);
+
 /// One panel of a categorical heatmap: a title, column and row labels, and per cell a
 /// palette colour and a short text (drawn inside the cell).
 #[derive(Clone, Debug)]
@@ -301,7 +304,7 @@ pub struct HeatPanel {
     /// Row labels (y, drawn bottom to top).
     pub rows: Vec<String>,
     /// `cells[r][c]` = (RGB colour, text).
-    pub cells: Vec<Vec<((u8, u8, u8), String)>>,
+    pub cells: Vec<Vec<(Rgb, String)>>,
 }
 
 /// Draw categorical heatmap panels side by side into an SVG at `path`, with a legend

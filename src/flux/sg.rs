@@ -108,7 +108,7 @@ impl Flux for ScharfetterGummel {
                     }
                     _ => (v * f.h / f.d_face, f.d_face),
                 };
-                if !pe.is_finite() || !(kappa > 0.0) {
+                if !pe.is_finite() || kappa.is_nan() || kappa <= 0.0 {
                     return upwind(v);
                 }
                 let c = kappa / f.h;
@@ -154,7 +154,7 @@ mod tests {
         }
         // reference value B(1) = 1/(e − 1)
         assert!((bernoulli(1.0) - 1.0 / (std::f64::consts::E - 1.0)).abs() < 1e-15);
-        assert_eq!(bernoulli(1e6), 0.0);
+        assert!(bernoulli(1e6).abs() < 1e-300);
         assert!((bernoulli(-1e6) - 1e6).abs() < 1e-6);
     }
 }
