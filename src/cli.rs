@@ -81,11 +81,37 @@ Examples:
 Example:
   probcurrent demo --out out/demo")]
     Demo(DemoArgs),
-    /// Regenerate the committed reports in reports/ (seed-validation.md and its plots).
+    /// Regenerate the committed reports in reports/: seed validations, stability maps,
+    /// work–precision diagrams, convergence orders, and the index.
     #[command(after_help = "\
-Example:
-  probcurrent report --out reports")]
+Examples:
+  probcurrent report                     # full reports into reports/ (several minutes)
+  probcurrent report --quick --out /tmp/r # small grids: a smoke test under two minutes")]
     Report(ReportArgs),
+    /// Run a sweep over cards × problems × cells × steps × knobs, scored against a
+    /// converged reference, as JSON lines (resumable, shardable).
+    #[command(after_help = "\
+Examples:
+  probcurrent sweep --problems seed --knobs k=10,k=100,k=1000 --cells 300,600 --dt-factors 0.9,10,1000 --out out/sweep.jsonl
+  probcurrent sweep --problems vanishing-noise --knobs eps=0,eps=1e-4 --cards scharfetter-gummel,crank-nicolson --out out/vn.jsonl
+
+An interrupted sweep resumes: jobs already in --out are skipped. To spread a sweep over
+a cluster, give each array task one shard and merge afterwards:
+  Slurm:        #SBATCH --array=0-15
+                probcurrent sweep ... --shard $SLURM_ARRAY_TASK_ID/16 --out out/shard-$SLURM_ARRAY_TASK_ID.jsonl
+  GNU parallel: parallel probcurrent sweep ... --shard {}/16 --out out/shard-{}.jsonl ::: $(seq 0 15)
+  then:         probcurrent merge out/shard-*.jsonl --out out/sweep.jsonl
+Give every shard the same --cache folder on a shared file system (or let each compute
+the references itself).")]
+    Sweep(SweepArgs),
+    /// Merge sweep shards (JSON lines) into one file: one record per job, in job order.
+    Merge(MergeArgs),
+    /// Name the cheapest card that meets a tolerance on a problem, with the evidence.
+    #[command(after_help = "\
+Examples:
+  probcurrent recommend --problem seed --tol 1e-3
+  probcurrent recommend --problem ou --tol 1e-2 --metric l1")]
+    Recommend(RecommendArgs),
 }
 
 #[derive(Args, Debug)]
@@ -178,6 +204,95 @@ struct ReportArgs {
     /// Output folder (the repository's reports/).
     #[arg(long, default_value = "reports")]
     out: PathBuf,
+    /// Small grids and few particles: a smoke test that finishes in under two minutes.
+    #[arg(long)]
+    quick: bool,
+    /// Folder of cached reference solutions.
+    #[arg(long, default_value = "out/cache")]
+    cache: PathBuf,
+}
+
+fn list<T: std::str::FromStr>(what: &str, s: &str) -> Result<Vec<T>> {
+    s.split(',')
+        .filter(|x| !x.trim().is_empty())
+        .map(|x| {
+            x.trim()
+                .parse::<T>()
+                .map_err(|_| crate::Error::invalid(what, x, "not a valid list entry"))
+        })
+        .collect()
+}
+
+#[derive(Args, Debug)]
+struct SweepArgs {
+    /// Problems (comma-separated names or files).
+    #[arg(long, default_value = "seed")]
+    problems: String,
+    /// Cards (comma-separated; default: the whole catalogue).
+    #[arg(long)]
+    cards: Option<String>,
+    /// Grid sizes.
+    #[arg(long, default_value = "300,600,1200")]
+    cells: String,
+    /// dt as multiples of the explicit limit (fixed-step cards).
+    #[arg(long, default_value = "0.9")]
+    dt_factors: String,
+    /// Absolute dt values (fixed-step cards; empty for none).
+    #[arg(long, default_value = "0.1,1")]
+    dts: String,
+    /// Tolerances of adaptive cards.
+    #[arg(long, default_value = "1e-4,1e-6")]
+    rtols: String,
+    /// Knobs: k=<pit sharpness> (seed), eps=<noise floor>, or - (none).
+    #[arg(long, default_value = "-")]
+    knobs: String,
+    /// Final time (default: each problem's).
+    #[arg(long)]
+    t_end: Option<f64>,
+    /// W1 error above which a finished run is `inaccurate`.
+    #[arg(long, default_value_t = 1e-2)]
+    tol: f64,
+    /// Largest fixed-step cost (steps × cells) before a run is skipped.
+    #[arg(long, default_value_t = 5e8)]
+    budget: f64,
+    /// Cells of the reference solution.
+    #[arg(long, default_value_t = 9600)]
+    reference_cells: usize,
+    /// Folder of cached reference solutions.
+    #[arg(long, default_value = "out/cache")]
+    cache: PathBuf,
+    /// Run only shard i of n (jobs whose index is i mod n), as `i/n`.
+    #[arg(long)]
+    shard: Option<String>,
+    /// Output JSON-lines file (appended; jobs already in it are skipped).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct MergeArgs {
+    /// Shard files.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Merged output file.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct RecommendArgs {
+    /// Built-in problem name or problem TOML file.
+    #[arg(long, default_value = "seed")]
+    problem: String,
+    /// Error tolerance at t_end.
+    #[arg(long, default_value_t = 1e-3)]
+    tol: f64,
+    /// Error metric: w1 (Wasserstein-1) or l1 (60-bin histogram).
+    #[arg(long, default_value = "w1")]
+    metric: String,
+    /// Folder of cached reference solutions.
+    #[arg(long, default_value = "out/cache")]
+    cache: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -242,7 +357,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Demo(a) => demo(&a)?,
-        Command::Report(a) => report(&a.out)?,
+        Command::Report(a) => report(&a)?,
+        Command::Sweep(a) => sweep_cmd(a)?,
+        Command::Merge(a) => {
+            let recs = crate::sweep::merge(&a.inputs, &a.out)?;
+            println!("merged {} records into {}", recs.len(), a.out.display());
+        }
+        Command::Recommend(a) => recommend_cmd(a)?,
         Command::Compare(a) => compare_cmd(a)?,
     }
     Ok(())
@@ -271,15 +392,21 @@ fn solve_one(problem: &Problem, scheme: &Scheme, settings: &RunSettings) -> Resu
 
 fn print_summary(r: &RunReport) {
     let last = r.moments.last();
-    println!(
-        "{} / {} on {} cells, dt = {} ({:.3} × explicit limit {:.3e})",
-        r.problem,
-        r.scheme,
-        r.cells,
-        r.dt.map_or("adaptive".into(), |d| format!("{d:.4e}")),
-        r.dt_over_limit.unwrap_or(f64::NAN),
-        r.diagnostics.explicit_limit
-    );
+    match (r.dt, r.dt_over_limit) {
+        (Some(dt), Some(f)) => println!(
+            "{} / {} on {} cells, dt = {dt:.4e} ({f:.3} × explicit limit {:.3e})",
+            r.problem, r.scheme, r.cells, r.diagnostics.explicit_limit
+        ),
+        _ => println!(
+            "{} / {} on {} cells, adaptive steps (rtol {}, atol {}; explicit limit {:.3e})",
+            r.problem,
+            r.scheme,
+            r.cells,
+            r.rtol.map_or("default".into(), |v| format!("{v:e}")),
+            r.atol.map_or("default".into(), |v| format!("{v:e}")),
+            r.diagnostics.explicit_limit
+        ),
+    }
     print!("  outcome {}", r.outcome.as_str());
     if let (Some(t), Some(k)) = (r.outcome_t, r.outcome_step) {
         print!(
@@ -474,18 +601,153 @@ fn demo(a: &DemoArgs) -> Result<()> {
     Ok(())
 }
 
-fn report(out: &Path) -> Result<()> {
-    let s = seed_validation(
-        &WithProgress,
+fn counter_bar(label: &str) -> indicatif::ProgressBar {
+    let pb = indicatif::ProgressBar::new(1);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg:>28} [{bar:30}] {pos}/{len} runs ({elapsed}, eta {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    pb.set_message(label.to_string());
+    pb
+}
+
+fn report(a: &ReportArgs) -> Result<()> {
+    let out = &a.out;
+    std::fs::create_dir_all(out).map_err(|source| crate::Error::Io {
+        path: out.clone(),
+        source,
+    })?;
+    let command = if a.quick {
+        "probcurrent report --quick"
+    } else {
+        "probcurrent report"
+    };
+    let opts = if a.quick {
+        ValidationOptions {
+            particles: 20_000,
+            particles_lr_study: 5_000,
+            cells: 600,
+            dt: 0.5,
+            ..ValidationOptions::default()
+        }
+    } else {
+        ValidationOptions::default()
+    };
+    let sizes = crate::reports::ReportSizes::new(a.quick);
+    let pb = counter_bar("report");
+    let progress = |label: &str, done: usize, total: usize| {
+        pb.set_message(label.to_string());
+        pb.set_length(total as u64);
+        pb.set_position(done as u64);
+    };
+    let mut lines = Vec::new();
+    let s = seed_validation(&WithProgress, out, "seed-validation", &opts, command)?;
+    lines.extend(s.lines);
+    let s = crate::reports::stability_report(out, &sizes, &a.cache, &progress)?;
+    lines.extend(s.lines);
+    let s = crate::reports::work_precision_report(out, &sizes, &a.cache, &progress)?;
+    lines.extend(s.lines);
+    let s = crate::reports::convergence_report(out, &sizes, &a.cache, &progress)?;
+    lines.extend(s.lines);
+    pb.finish_and_clear();
+    let index = crate::reports::write_index(
         out,
-        "seed-validation",
-        &ValidationOptions::default(),
-        "probcurrent report",
+        &[
+            ("seed-validation.md", "validations 1–3 of the design on the seed problem: drift only, spreading only, full SGD against Monte Carlo, and the learning-rate study"),
+            ("stability.md", "outcome maps over dt × N for every card at pit sharpness k = 10 … 10000, and the largest stable dt per k"),
+            ("work-precision.md", "Wasserstein-1 and L1 error against wall time and work, every card, on seed and ou"),
+            ("convergence.md", "measured orders against each card's claim, and the Scharfetter–Gummel fittings on seed"),
+        ],
+        command,
     )?;
-    for l in &s.lines {
+    for l in &lines {
         println!("  {l}");
     }
-    println!("wrote {}", out.join("seed-validation.md").display());
+    println!("wrote {} and the reports it lists", index.display());
+    Ok(())
+}
+
+fn sweep_cmd(a: SweepArgs) -> Result<()> {
+    let cards = match &a.cards {
+        Some(c) => list::<String>("cards", c)?,
+        None => catalogue()?.into_iter().map(|s| s.name).collect(),
+    };
+    let knobs = a
+        .knobs
+        .split(',')
+        .map(crate::sweep::Knob::parse)
+        .collect::<Result<Vec<_>>>()?;
+    let shard = match &a.shard {
+        None => None,
+        Some(s) => {
+            let bad = || crate::Error::invalid("shard", s, "expected i/n with 0 <= i < n");
+            let (i, n) = s.split_once('/').ok_or_else(bad)?;
+            Some((
+                i.trim().parse().map_err(|_| bad())?,
+                n.trim().parse().map_err(|_| bad())?,
+            ))
+        }
+    };
+    let spec = crate::sweep::SweepSpec {
+        problems: list("problems", &a.problems)?,
+        knobs,
+        cards,
+        cells: list("cells", &a.cells)?,
+        dt_factors: list("dt-factors", &a.dt_factors)?,
+        dts: list("dts", &a.dts)?,
+        rtols: list("rtols", &a.rtols)?,
+        t_end: a.t_end,
+        tol: a.tol,
+        budget: a.budget,
+        reference_cells: a.reference_cells,
+        reference_dt: 0.1,
+        cache_dir: a.cache.clone(),
+    };
+    let pb = counter_bar("sweep");
+    let recs = crate::sweep::sweep(&spec, &a.out, shard, &|d, t| {
+        pb.set_length(t as u64);
+        pb.set_position(d as u64);
+    })?;
+    pb.finish_and_clear();
+    let mut counts = std::collections::BTreeMap::new();
+    for r in &recs {
+        *counts.entry(r.class.as_str()).or_insert(0usize) += 1;
+    }
+    println!(
+        "{} records in {} ({})",
+        recs.len(),
+        a.out.display(),
+        counts
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}
+
+fn recommend_cmd(a: RecommendArgs) -> Result<()> {
+    let use_l1 = match a.metric.as_str() {
+        "w1" => false,
+        "l1" => true,
+        other => {
+            return Err(crate::Error::UnknownName {
+                kind: "metric".into(),
+                name: other.into(),
+                known: "w1, l1".into(),
+            })
+        }
+    };
+    let pb = counter_bar("recommend");
+    let r = crate::recommend::recommend(&a.problem, a.tol, use_l1, &a.cache, &|d, t| {
+        pb.set_length(t as u64);
+        pb.set_position(d as u64);
+    })?;
+    pb.finish_and_clear();
+    print!("{}", r.text());
     Ok(())
 }
 

@@ -35,7 +35,12 @@ pub struct Orders {
     pub time_errors: Vec<(f64, f64)>,
 }
 
-fn final_density(problem: &Problem, scheme: &Scheme, cells: usize, dt: Option<f64>) -> Result<Vec<f64>> {
+fn final_density(
+    problem: &Problem,
+    scheme: &Scheme,
+    cells: usize,
+    dt: Option<f64>,
+) -> Result<Vec<f64>> {
     let rep = run(
         problem,
         scheme,
@@ -51,7 +56,8 @@ fn final_density(problem: &Problem, scheme: &Scheme, cells: usize, dt: Option<f6
     )?;
     // orders are measured on any finished run: a non-positive scheme's small negative
     // tails are part of its error, not a reason to refuse the measurement
-    if rep.outcome >= crate::run::Outcome::Diverged || (rep.t_reached - problem.t_end).abs() > 1e-9 {
+    if rep.outcome >= crate::run::Outcome::Diverged || (rep.t_reached - problem.t_end).abs() > 1e-9
+    {
         return Err(Error::SolverFailed {
             t: rep.t_reached,
             reason: format!(
@@ -90,7 +96,8 @@ pub fn measure_orders(scheme: &Scheme) -> Result<Orders> {
     let cells = [100usize, 200, 400, 800, 1600];
     // one step for the space sequence, below the explicit limit of the finest grid
     let finest = Grid::new(problem.a, problem.b, *cells.last().unwrap_or(&1600))?;
-    let limit = Operator::assemble(&problem, finest, scheme.build_flux()?.as_ref())?.explicit_limit();
+    let limit =
+        Operator::assemble(&problem, finest, scheme.build_flux()?.as_ref())?.explicit_limit();
     let adaptive = scheme.step_kind() == StepKind::Adaptive;
     let dt_space = match scheme.step_kind() {
         StepKind::Explicit => Some(0.5 * limit),
@@ -127,7 +134,10 @@ pub fn measure_orders(scheme: &Scheme) -> Result<Orders> {
         let errs: Vec<(f64, f64)> = (0..dts.len() - 1)
             .map(|k| (dts[k], l1(&sols[k], &sols[k + 1], h)))
             .collect();
-        (Some(slope(&errs.iter().map(|e| e.1).collect::<Vec<_>>())), errs)
+        (
+            Some(slope(&errs.iter().map(|e| e.1).collect::<Vec<_>>())),
+            errs,
+        )
     };
     Ok(Orders {
         card: scheme.name.clone(),

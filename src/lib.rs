@@ -43,6 +43,7 @@ pub mod operator;
 pub mod output;
 pub mod plot;
 pub mod problem;
+pub mod recommend;
 pub mod reports;
 pub mod run;
 pub mod scheme;

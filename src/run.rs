@@ -300,7 +300,8 @@ pub fn run_with_progress(
     let h = grid.h();
     let mass0 = p.iter().sum::<f64>() * h;
     let mut stats = Stats::default();
-    integ.start(&op, &p, 0.0, &mut stats)?;
+    // a solver that cannot start is a measured outcome (`failed`), like one that stops
+    let start_error = integ.start(&op, &p, 0.0, &mut stats).err();
     let setup_s = setup.elapsed().as_secs_f64();
 
     let mon = settings.monitors;
@@ -346,6 +347,19 @@ pub fn run_with_progress(
     let clock = Instant::now();
     let mut t = 0.0;
     let mut last_good = p.clone();
+    let times = if let Some(e) = start_error {
+        note(&mut report, Outcome::Failed, 0.0, 0, e.to_string());
+        report.moments.push(moments(&grid, &p, 0.0, &regions));
+        if settings.keep_densities {
+            report.snapshots.push(Snapshot {
+                t: 0.0,
+                p: p.clone(),
+            });
+        }
+        vec![]
+    } else {
+        times
+    };
     'outer: for &ts in &times {
         while t < ts {
             let t_new = match integ.step(&op, &mut p, t, ts, &mut stats) {

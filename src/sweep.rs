@@ -55,7 +55,13 @@ impl Knob {
 
     /// Parse `k=100`, `eps=1e-4` or `-`.
     pub fn parse(s: &str) -> Result<Knob> {
-        let bad = || Error::invalid("knob", s, "expected k=<pit sharpness>, eps=<noise floor> or -");
+        let bad = || {
+            Error::invalid(
+                "knob",
+                s,
+                "expected k=<pit sharpness>, eps=<noise floor> or -",
+            )
+        };
         if s == "-" || s.is_empty() {
             return Ok(Knob::None);
         }
@@ -87,7 +93,10 @@ impl Knob {
                     return Err(Error::invalid(
                         "knob",
                         self.label(),
-                        format!("pit sharpness applies to seed problems, not `{}`", problem.name),
+                        format!(
+                            "pit sharpness applies to seed problems, not `{}`",
+                            problem.name
+                        ),
                     ));
                 }
                 p.landscape = std::sync::Arc::new(seed_landscape(k));
@@ -342,7 +351,10 @@ fn cdf_at(grid: &Grid, f: &[f64], x: f64) -> f64 {
 /// both grids' faces, where F_p − F_q is linear).
 pub fn w1_between(gp: &Grid, p: &[f64], gq: &Grid, q: &[f64]) -> f64 {
     let (fp, fq) = (cdf(gp, p), cdf(gq, q));
-    let mut xs: Vec<f64> = (0..=gp.n).map(|i| gp.face(i)).chain((0..=gq.n).map(|i| gq.face(i))).collect();
+    let mut xs: Vec<f64> = (0..=gp.n)
+        .map(|i| gp.face(i))
+        .chain((0..=gq.n).map(|i| gq.face(i)))
+        .collect();
     xs.sort_by(f64::total_cmp);
     xs.dedup_by(|a, b| (*a - *b).abs() <= 1e-14 * (1.0 + b.abs()));
     let mut sum = 0.0;
@@ -399,10 +411,19 @@ pub struct Reference {
 /// Build the reference of `problem` (knob applied), or read it from `cache_dir`.
 pub fn reference(problem: &Problem, label: &str, spec: &SweepSpec) -> Result<Reference> {
     let t_end = spec.t_end.unwrap_or(problem.t_end);
-    let key = format!("{label}|t={t_end}|N={}|dt={}", spec.reference_cells, spec.reference_dt);
+    let key = format!(
+        "{label}|t={t_end}|N={}|dt={}",
+        spec.reference_cells, spec.reference_dt
+    );
     let fname: String = key
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let path = spec.cache_dir.join(format!("ref-{fname}.json"));
     if let Ok(text) = fs::read_to_string(&path) {
@@ -452,7 +473,12 @@ pub fn reference(problem: &Problem, label: &str, spec: &SweepSpec) -> Result<Ref
 }
 
 /// Run one job against its reference.
-pub fn run_job(job: &Job, problem: &Problem, reference: &Reference, spec: &SweepSpec) -> SweepRecord {
+pub fn run_job(
+    job: &Job,
+    problem: &Problem,
+    reference: &Reference,
+    spec: &SweepSpec,
+) -> SweepRecord {
     let mut rec = SweepRecord {
         job: job.clone(),
         key: job.key(),
@@ -497,8 +523,9 @@ pub fn run_job(job: &Job, problem: &Problem, reference: &Reference, spec: &Sweep
             settings.atol = Some(r * 1e-3);
         }
     }
-    // budget: estimate the fixed-step cost before running
-    if scheme.step_kind() != StepKind::Adaptive {
+    // budget: estimate the fixed-step cost before running (an explicit adaptive method
+    // is held near the explicit limit by stiffness: estimate it at the limit)
+    if scheme.step_kind() != StepKind::Adaptive || scheme.integrator == "tsit45" {
         let limit = Grid::new(problem.a, problem.b, job.cells)
             .and_then(|g| {
                 let flux = scheme.build_flux()?;
@@ -513,11 +540,16 @@ pub fn run_job(job: &Job, problem: &Problem, reference: &Reference, spec: &Sweep
             };
             let cost = t_end / dt * job.cells as f64;
             rec.explicit_limit = Some(limit);
-            rec.dt = Some(dt);
-            rec.dt_over_limit = Some(dt / limit);
+            if scheme.step_kind() != StepKind::Adaptive {
+                rec.dt = Some(dt);
+                rec.dt_over_limit = Some(dt / limit);
+            }
             if cost > spec.budget {
                 rec.class = Class::Skipped;
-                rec.reason = Some(format!("cost {cost:.2e} cell-steps over the budget {:.2e}", spec.budget));
+                rec.reason = Some(format!(
+                    "cost {cost:.2e} cell-steps over the budget {:.2e}",
+                    spec.budget
+                ));
                 return rec;
             }
         }
@@ -548,7 +580,10 @@ pub fn run_job(job: &Job, problem: &Problem, reference: &Reference, spec: &Sweep
     if let (true, Some(snap), Some(m)) = (finished, rep.snapshots.last(), rep.moments.last()) {
         let w1 = w1_between(&rep.grid, &snap.p, &reference.grid, &reference.p);
         rec.w1 = Some(w1);
-        let (a, b) = (bin_masses(&rep.grid, &snap.p, 60), bin_masses(&reference.grid, &reference.p, 60));
+        let (a, b) = (
+            bin_masses(&rep.grid, &snap.p, 60),
+            bin_masses(&reference.grid, &reference.p, 60),
+        );
         rec.l1_coarse = Some(a.iter().zip(&b).map(|(x, y)| (x - y).abs()).sum());
         rec.mean_err = Some((m.mean - reference.mean).abs());
         rec.sd_err = Some((m.sd - reference.sd).abs());
@@ -615,18 +650,28 @@ pub fn sweep(
 ) -> Result<Vec<SweepRecord>> {
     if let Some((i, n)) = shard {
         if n == 0 || i >= n {
-            return Err(Error::invalid("shard", format!("{i}/{n}"), "need 0 <= i < n"));
+            return Err(Error::invalid(
+                "shard",
+                format!("{i}/{n}"),
+                "need 0 <= i < n",
+            ));
         }
     }
     crate::error::positive("tol", spec.tol)?;
     crate::error::positive("budget", spec.budget)?;
     let all = jobs(spec)?;
-    let done: BTreeMap<String, SweepRecord> = read_records(out)?.into_iter().map(|r| (r.key.clone(), r)).collect();
+    let done: BTreeMap<String, SweepRecord> = read_records(out)?
+        .into_iter()
+        .map(|r| (r.key.clone(), r))
+        .collect();
     let mine: Vec<Job> = all
         .into_iter()
         .filter(|j| shard.is_none_or(|(i, n)| j.index % n == i))
         .collect();
-    let pending: Vec<&Job> = mine.iter().filter(|j| !done.contains_key(&j.key())).collect();
+    let pending: Vec<&Job> = mine
+        .iter()
+        .filter(|j| !done.contains_key(&j.key()))
+        .collect();
     // problems with knobs applied, and their references (computed once, cached)
     let mut problems: BTreeMap<String, (Problem, Reference)> = BTreeMap::new();
     for j in &pending {
@@ -666,7 +711,10 @@ pub fn sweep(
                     let _ = writeln!(f, "{line}");
                 }
             }
-            progress(counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, total);
+            progress(
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
+                total,
+            );
             rec
         })
         .collect();
@@ -711,14 +759,15 @@ pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<Vec<SweepRecord>> {
     Ok(all)
 }
 
-/// Whether a record qualifies for a recommendation at `tol`: ok, error within `tol` in
-/// the chosen metric, non-negative, mass conserved (zero flux), and, for explicit
-/// cards, a step within the limit.
+/// Whether a record qualifies for a recommendation at `tol`: finished with outcome ok
+/// (so never below −1e-8 × max P and not oscillating: see [`crate::run::Monitors`]),
+/// error within `tol` in the chosen metric, mass conserved (zero flux), and, for
+/// explicit cards, a step within the limit.
 pub fn qualifies(r: &SweepRecord, tol: f64, use_l1: bool, boundary: Boundary) -> bool {
     let err = if use_l1 { r.l1_coarse } else { r.w1 };
-    matches!(r.class, Class::Ok | Class::Inaccurate)
+    r.class.stable()
         && err.is_some_and(|e| e <= tol)
-        && r.min_p.is_some_and(|m| m >= 0.0)
         && (boundary == Boundary::Absorbing || r.mass_error.is_some_and(|m| m.abs() <= 1e-10))
-        && r.dt_over_limit.is_none_or(|f| f <= 1.0 || !r.job.card.contains("explicit"))
+        && r.dt_over_limit
+            .is_none_or(|f| f <= 1.0 || !r.job.card.contains("explicit"))
 }
