@@ -206,7 +206,9 @@ pub fn simulate(
     }
     let t_end = whole_steps("t_end", settings.t_end.unwrap_or(problem.t_end))?;
     let every = whole_steps("every", settings.every.unwrap_or(problem.every))?;
-    if settings.mode == McMode::Sgd && ((problem.noise_scale - 1.0).abs() > 0.0 || problem.noise_floor > 0.0) {
+    if settings.mode == McMode::Sgd
+        && ((problem.noise_scale - 1.0).abs() > 0.0 || problem.noise_floor > 0.0)
+    {
         return Err(Error::invalid(
             "mode",
             "sgd",

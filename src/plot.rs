@@ -186,24 +186,23 @@ pub fn line_plot_xy(
                         .map_err(|e| plot_err(path, e))?,
                     Style::Points => {
                         if let Some(err) = &s.err {
-                            let bars: Vec<_> = s
-                                .x
-                                .iter()
-                                .zip(&s.y)
-                                .zip(err)
-                                .filter(|((x, y), e)| keepx(**x) && keep(**y) && e.is_finite())
-                                .map(|((x, y), e)| {
-                                    let lo = if yscale == Scale::Log {
-                                        (y - e).max(y * 1e-3)
-                                    } else {
-                                        y - e
-                                    };
-                                    PathElement::new(
-                                        vec![(*x, lo), (*x, y + e)],
-                                        color.stroke_width(1),
-                                    )
-                                })
-                                .collect();
+                            let bars: Vec<_> =
+                                s.x.iter()
+                                    .zip(&s.y)
+                                    .zip(err)
+                                    .filter(|((x, y), e)| keepx(**x) && keep(**y) && e.is_finite())
+                                    .map(|((x, y), e)| {
+                                        let lo = if yscale == Scale::Log {
+                                            (y - e).max(y * 1e-3)
+                                        } else {
+                                            y - e
+                                        };
+                                        PathElement::new(
+                                            vec![(*x, lo), (*x, y + e)],
+                                            color.stroke_width(1),
+                                        )
+                                    })
+                                    .collect();
                             chart.draw_series(bars).map_err(|e| plot_err(path, e))?;
                         }
                         chart
@@ -394,7 +393,11 @@ pub fn heatmap(
             ))
             .map_err(|e| plot_err(path, e))?;
         bottom
-            .draw(&Text::new(label.to_string(), (x + 24, 34), ("sans-serif", 14)))
+            .draw(&Text::new(
+                label.to_string(),
+                (x + 24, 34),
+                ("sans-serif", 14),
+            ))
             .map_err(|e| plot_err(path, e))?;
     }
     root.present().map_err(|e| plot_err(path, e))?;

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::model::{
-    ou_landscape, seed_landscape, spreading_landscape, vanishing_noise_landscape,
-    FormulaLandscape, Landscape,
+    ou_landscape, seed_landscape, spreading_landscape, vanishing_noise_landscape, FormulaLandscape,
+    Landscape,
 };
 
 /// Boundary condition at both walls.
