@@ -53,7 +53,12 @@ pub struct Monitors {
     pub negative_tol: f64,
     /// Diverged when h Σ|P| exceeds this multiple of the initial mass (default 10).
     pub growth_bound: f64,
-    /// Oscillating when a snapshot has more than this many grid-scale extrema (default 8).
+    /// Oscillating when a snapshot has a run of more than this many consecutive
+    /// grid-scale extrema, i.e. a sawtooth (default 3; see [`longest_zigzag`]).
+    pub max_zigzag: usize,
+    /// Also oscillating when a snapshot has more than this many grid-scale extrema in
+    /// all (default `usize::MAX`: off, since sharp but genuine features such as the
+    /// seed's pit and the dip where S² vanishes make isolated extrema).
     pub max_extrema: usize,
 }
 
@@ -62,7 +67,8 @@ impl Default for Monitors {
         Monitors {
             negative_tol: 1e-8,
             growth_bound: 10.0,
-            max_extrema: 8,
+            max_zigzag: 3,
+            max_extrema: usize::MAX,
         }
     }
 }
@@ -127,6 +133,8 @@ pub struct Moments {
     pub tv: f64,
     /// Number of grid-scale extrema (see [`count_extrema`]).
     pub extrema: usize,
+    /// Longest run of consecutive grid-scale extrema (see [`longest_zigzag`]).
+    pub zigzag: usize,
     /// Mass per named region, in the problem's order.
     pub regions: Vec<f64>,
 }
@@ -200,6 +208,40 @@ pub struct RunReport {
     pub snapshots: Vec<Snapshot>,
 }
 
+/// Longest run of consecutive cells that are all grid-scale extrema (alternating up
+/// and down: a sawtooth). An isolated peak or dip counts 1; a spike next to a dip, 2
+/// or 3; a grid-scale oscillation, many.
+pub fn longest_zigzag(p: &[f64]) -> usize {
+    let scale = p.iter().fold(0.0f64, |m, v| m.max(v.abs())) * 1e-6;
+    let (mut run, mut best) = (0, 0);
+    for w in p.windows(3) {
+        let (d1, d2) = (w[1] - w[0], w[2] - w[1]);
+        if d1 * d2 < 0.0 && d1.abs() > scale && d2.abs() > scale {
+            run += 1;
+            best = best.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    best
+}
+
+impl Monitors {
+    /// Why a snapshot counts as oscillating, if it does.
+    pub fn oscillation(&self, m: &Moments) -> Option<String> {
+        if m.zigzag > self.max_zigzag {
+            Some(format!(
+                "sawtooth of {} consecutive grid-scale extrema at t = {}",
+                m.zigzag, m.t
+            ))
+        } else if m.extrema > self.max_extrema {
+            Some(format!("{} grid-scale extrema at t = {}", m.extrema, m.t))
+        } else {
+            None
+        }
+    }
+}
+
 /// Number of grid-scale extrema: interior cells where the successive differences
 /// change sign and both exceed 1e-6 · max|P| in size.
 pub fn count_extrema(p: &[f64]) -> usize {
@@ -238,6 +280,7 @@ pub fn moments(grid: &Grid, p: &[f64], t: f64, regions: &[(String, f64, f64)]) -
         min_p: p.iter().cloned().fold(f64::INFINITY, f64::min),
         tv: p.windows(2).map(|w| (w[1] - w[0]).abs()).sum(),
         extrema: count_extrema(p),
+        zigzag: longest_zigzag(p),
         regions: regions
             .iter()
             .map(|(_, lo, hi)| {
@@ -408,14 +451,8 @@ pub fn run_with_progress(
         }
         last_good.copy_from_slice(&p);
         let m = moments(&grid, &p, t, &regions);
-        if m.extrema > mon.max_extrema {
-            note(
-                &mut report,
-                Outcome::Oscillating,
-                t,
-                stats.steps,
-                format!("{} grid-scale extrema at t = {t}", m.extrema),
-            );
+        if let Some(why) = mon.oscillation(&m) {
+            note(&mut report, Outcome::Oscillating, t, stats.steps, why);
         }
         report.moments.push(m);
         progress(t, t_end);
