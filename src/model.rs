@@ -42,6 +42,18 @@ pub trait Landscape: Send + Sync + fmt::Debug {
         self.len() == 0
     }
 
+    /// Mean gradient G and gradient variance S² at `w` only (no curvatures: the Monte
+    /// Carlo engine's hot path).
+    fn g_s2(&self, w: f64) -> (f64, f64) {
+        let n = self.len() as f64;
+        let g = (0..self.len()).map(|j| self.grad(j, w)).sum::<f64>() / n;
+        let s2 = (0..self.len())
+            .map(|j| (self.grad(j, w) - g).powi(2))
+            .sum::<f64>()
+            / n;
+        (g, s2)
+    }
+
     /// Mean gradient, gradient variance and their derivatives at `w` (two-pass, exact).
     fn stats(&self, w: f64) -> GradStats {
         let n = self.len() as f64;

@@ -281,11 +281,11 @@ pub fn simulate(
                 for (k, &ts) in snaps.iter().enumerate() {
                     while alive && step < ts {
                         let g = match settings.mode {
-                            McMode::Gd => land.stats(w).g,
+                            McMode::Gd => land.g_s2(w).0,
                             McMode::Gaussian => {
-                                let c = problem.coeffs(w);
+                                let (g, d) = problem.drift_diffusion(w);
                                 let z: f64 = rng.sample(StandardNormal);
-                                c.g - (2.0 * c.d).sqrt() / lr * z
+                                g - (2.0 * d).sqrt() / lr * z
                             }
                             McMode::Sgd => {
                                 if batch == 1 {

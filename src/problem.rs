@@ -307,6 +307,13 @@ impl Problem {
         }
     }
 
+    /// G and D at `w` (no derivatives: the Monte Carlo engine's hot path).
+    pub fn drift_diffusion(&self, w: f64) -> (f64, f64) {
+        let (g, s2) = self.landscape.g_s2(w);
+        let k = self.lr * self.lr * self.variance_factor() / 2.0;
+        (g, k * (self.noise_scale * s2 + self.noise_floor))
+    }
+
     /// The exact mean and variance at time t, where known (OU, spreading), assuming the
     /// initial normal is not noticeably truncated.
     pub fn exact_moments(&self, t: f64) -> Option<(f64, f64)> {
