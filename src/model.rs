@@ -257,6 +257,64 @@ struct Formula {
     w_index: Option<usize>,
 }
 
+/// Rewrite unary minus so that it binds as in ordinary notation.
+///
+/// exmex gives unary minus the highest precedence, so `-(w-2)^2` would mean
+/// `(-(w-2))^2`. Every unary minus not directly after `^` is rewritten to `(0-1)*`,
+/// which binds looser than `^` and as tight as `*`: `-x^2` → `(0-1)*x^2` = −(x²),
+/// `2*-3` → `2*(0-1)*3`. A minus right after `^` (as in `a^-2`) and the signs inside
+/// number literals (`1e-5`) are left alone.
+pub fn normalize_unary_minus(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    // what the last significant character was: an operand end, or an operator/open
+    let mut prev: Option<char> = None;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_whitespace() {
+            out.push(c);
+            continue;
+        }
+        let unary_context = match prev {
+            None => true,
+            Some(p) => matches!(p, '(' | '+' | '-' | '*' | '/' | ',' | '^'),
+        };
+        if c == '-' && unary_context && prev != Some('^') {
+            out.push_str("(0-1)*");
+            prev = Some('*');
+            continue;
+        }
+        // a number literal with an exponent: copy `e-5` / `E+3` verbatim
+        if (c == 'e' || c == 'E')
+            && prev.is_some_and(|p| p.is_ascii_digit() || p == '.')
+            && out.ends_with(|ch: char| ch.is_ascii_digit() || ch == '.')
+            && chars.peek().is_some_and(|n| *n == '-' || *n == '+')
+        {
+            let literal_start = out
+                .char_indices()
+                .rev()
+                .take_while(|(_, ch)| ch.is_ascii_alphanumeric() || *ch == '.' || *ch == '_')
+                .last()
+                .map(|(i, _)| i)
+                .unwrap_or(0);
+            if out[literal_start..]
+                .chars()
+                .next()
+                .is_some_and(|ch| ch.is_ascii_digit() || ch == '.')
+            {
+                out.push(c);
+                if let Some(sign) = chars.next() {
+                    out.push(sign);
+                }
+                prev = Some('0');
+                continue;
+            }
+        }
+        out.push(c);
+        prev = Some(c);
+    }
+    out
+}
+
 impl Formula {
     fn parse(text: &str, origin: &str) -> Result<Self> {
         let err = |message: String| Error::Formula {
@@ -264,7 +322,8 @@ impl Formula {
             origin: origin.to_string(),
             message,
         };
-        let loss = FlatEx::<f64>::parse(text).map_err(|e| err(e.to_string()))?;
+        let loss =
+            FlatEx::<f64>::parse(&normalize_unary_minus(text)).map_err(|e| err(e.to_string()))?;
         let vars: Vec<String> = loss.var_names().to_vec();
         let w_index = vars.iter().position(|v| v == "w");
         let (grad, curv) = match w_index {
@@ -514,4 +573,21 @@ pub fn read_numeric_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
         rows.push(row);
     }
     Ok((columns, rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_unary_minus as n;
+
+    #[test]
+    fn unary_minus_binds_like_ordinary_notation() {
+        assert_eq!(n("-exp(-(w-2)^2)"), "(0-1)*exp((0-1)*(w-2)^2)");
+        assert_eq!(n("w - 2"), "w - 2");
+        assert_eq!(n("2*-3"), "2*(0-1)*3");
+        assert_eq!(n("a^-2"), "a^-2");
+        assert_eq!(n("1e-5*w"), "1e-5*w");
+        assert_eq!(n("2.5E+3 - w"), "2.5E+3 - w");
+        assert_eq!(n("exp(-1e-3*w)"), "exp((0-1)*1e-3*w)");
+        assert_eq!(n("(w*x - y)^2"), "(w*x - y)^2");
+    }
 }

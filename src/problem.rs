@@ -561,7 +561,13 @@ impl ProblemFile {
     pub fn build(self, dir: &Path, origin: &str) -> Result<Problem> {
         let from = format!("problem file {origin}");
         let mut p = match (&self.base, &self.landscape) {
-            (Some(b), _) => Problem::builtin(b).map_err(|e| e.with_origin(&from))?,
+            (Some(b), _) => Problem::builtin(b).map_err(|e| match e {
+                Error::UnknownName { .. } => Error::Malformed {
+                    path: origin.into(),
+                    message: format!("base: {e}"),
+                },
+                other => other.with_origin(&from),
+            })?,
             (None, Some(_)) => Problem::builtin("seed")?,
             (None, None) => {
                 return Err(Error::Malformed {

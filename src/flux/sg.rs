@@ -116,7 +116,10 @@ impl Flux for ScharfetterGummel {
             }
             SgFitting::OnDP => {
                 let dbar = 0.5 * (f.d_left + f.d_right);
-                if dbar <= 0.0 {
+                // the fitting on u = D P degenerates where a node has D = 0: u says nothing
+                // about P there, and B(−Pe)·D_left/h = 0 would trap the node's mass; the
+                // face is then pure transport, as where D vanishes at the face
+                if dbar <= 0.0 || f.d_left <= 0.0 || f.d_right <= 0.0 {
                     return upwind(f.v);
                 }
                 let pe = exact.unwrap_or(f.v * f.h / dbar);
