@@ -31,6 +31,7 @@
 pub mod cli;
 pub mod compare;
 pub mod convergence;
+pub mod endstate;
 pub mod error;
 pub mod flux;
 pub mod grid;
