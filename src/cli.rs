@@ -5,7 +5,7 @@
 //! input, unknown name, unreadable file), with a message naming the value and where
 //! it came from; 2 on a malformed command line.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
@@ -119,9 +119,14 @@ struct SolveArgs {
     /// Built-in problem name (see `probcurrent problems`) or a problem TOML file.
     #[arg(long, default_value = "seed")]
     problem: String,
-    /// Scheme name (see `probcurrent schemes`) or a scheme card TOML file.
-    #[arg(long, default_value = "scharfetter-gummel")]
-    scheme: String,
+    /// Scheme name (see `probcurrent schemes`) or a scheme card TOML file (Fokker–Planck
+    /// model only; default scharfetter-gummel).
+    #[arg(long)]
+    scheme: Option<String>,
+    /// Density model: fokker-planck, transfer-exact (the SGD step's transfer operator)
+    /// or transfer-gaussian (the per-step normal rule).
+    #[arg(long, default_value = "fokker-planck")]
+    model: String,
     /// Number of finite-volume cells.
     #[arg(long, default_value_t = 600)]
     cells: usize,
@@ -300,9 +305,12 @@ struct CompareArgs {
     /// Built-in problem name or problem TOML file.
     #[arg(long, default_value = "seed")]
     problem: String,
-    /// Scheme name or card file.
-    #[arg(long, default_value = "scharfetter-gummel")]
-    scheme: String,
+    /// Scheme name or card file (Fokker–Planck model only; default scharfetter-gummel).
+    #[arg(long)]
+    scheme: Option<String>,
+    /// Density model: fokker-planck, transfer-exact or transfer-gaussian.
+    #[arg(long, default_value = "fokker-planck")]
+    model: String,
     /// Number of particles.
     #[arg(long, default_value_t = 100_000)]
     particles: usize,
@@ -432,9 +440,36 @@ fn print_summary(r: &RunReport) {
     }
 }
 
+/// Solve under the chosen model: a scheme card for Fokker–Planck, or a transfer operator.
+fn solve_model(
+    problem: &Problem,
+    model: &str,
+    scheme: Option<&str>,
+    settings: &RunSettings,
+) -> Result<RunReport> {
+    match crate::transfer::Model::parse(model)? {
+        crate::transfer::Model::FokkerPlanck => {
+            let scheme = Scheme::resolve(scheme.unwrap_or("scharfetter-gummel"))?;
+            solve_one(problem, &scheme, settings)
+        }
+        crate::transfer::Model::Transfer(kind) => {
+            if let Some(s) = scheme {
+                return Err(crate::Error::invalid(
+                    "scheme",
+                    s,
+                    format!("model {model} is a discrete-time transfer operator, not a scheme: drop --scheme"),
+                ));
+            }
+            let pb = progress_bar(&format!("{} / {model}", problem.name));
+            let r = crate::transfer::run_transfer(problem, kind, settings);
+            pb.finish_and_clear();
+            r
+        }
+    }
+}
+
 fn solve(a: SolveArgs) -> Result<()> {
     let problem = Problem::resolve(&a.problem)?;
-    let scheme = Scheme::resolve(&a.scheme)?;
     let settings = RunSettings {
         cells: a.cells,
         dt: a.dt,
@@ -445,7 +480,7 @@ fn solve(a: SolveArgs) -> Result<()> {
         atol: a.atol,
         ..RunSettings::default()
     };
-    let report = solve_one(&problem, &scheme, &settings)?;
+    let report = solve_model(&problem, &a.model, a.scheme.as_deref(), &settings)?;
     crate::output::write_run(&report, &a.out)?;
     print_summary(&report);
     println!(
@@ -652,6 +687,8 @@ fn report(a: &ReportArgs) -> Result<()> {
     lines.extend(s.lines);
     let s = crate::reports::convergence_report(out, &sizes, &a.cache, &progress)?;
     lines.extend(s.lines);
+    let s = crate::transfer::models_report(&WithProgress, out, "models", command)?;
+    lines.extend(s.lines);
     pb.finish_and_clear();
     let index = crate::reports::write_index(
         out,
@@ -660,6 +697,7 @@ fn report(a: &ReportArgs) -> Result<()> {
             ("stability.md", "outcome maps over dt × N for every card at pit sharpness k = 10 … 10000, and the largest stable dt per k"),
             ("work-precision.md", "Wasserstein-1 and L1 error against wall time and work, every card, on seed and ou"),
             ("convergence.md", "measured orders against each card's claim, and the Scharfetter–Gummel fittings on seed"),
+            ("models.md", "Fokker–Planck, the exact SGD transfer operator, the per-step Gaussian rule and Monte Carlo of SGD side by side across T, with the linear-stability explanation"),
         ],
         command,
     )?;
@@ -753,7 +791,6 @@ fn recommend_cmd(a: RecommendArgs) -> Result<()> {
 
 fn compare_cmd(a: CompareArgs) -> Result<()> {
     let problem = Problem::resolve(&a.problem)?;
-    let scheme = Scheme::resolve(&a.scheme)?;
     let settings = RunSettings {
         cells: a.cells,
         dt: a.dt,
@@ -761,7 +798,7 @@ fn compare_cmd(a: CompareArgs) -> Result<()> {
         every: a.every,
         ..RunSettings::default()
     };
-    let model = solve_one(&problem, &scheme, &settings)?;
+    let model = solve_model(&problem, &a.model, a.scheme.as_deref(), &settings)?;
     let mc = run_mc(
         &problem,
         &McSettings {
@@ -777,7 +814,7 @@ fn compare_cmd(a: CompareArgs) -> Result<()> {
     println!(
         "{}: {} ({} cells, outcome {}) against Monte Carlo {} ({} particles, ± 1 s.e.)",
         problem.name,
-        scheme.name,
+        model.scheme,
         model.cells,
         model.outcome.as_str(),
         mc.mode.as_str(),

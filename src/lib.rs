@@ -50,6 +50,7 @@ pub mod run;
 pub mod scheme;
 pub mod stats;
 pub mod sweep;
+pub mod transfer;
 pub mod validation;
 
 pub use error::{Error, Result};
@@ -60,3 +61,7 @@ pub use problem::{Boundary, Coeffs, Initial, Problem, Region, Sampling};
 pub use run::{run, Moments, Monitors, Outcome, RunReport, RunSettings};
 pub use scheme::{Claims, Positivity, Scheme};
 pub use stats::Stats;
+pub use transfer::{
+    models_report, run_transfer, run_transfer_with, Deposit, MarkovMatrix, Model, Transfer,
+    TransferKind, TransferOptions,
+};
