@@ -64,6 +64,21 @@ Examples:
 
 Results are bit-identical for the same seed at any thread count (RAYON_NUM_THREADS).")]
     Mc(McArgs),
+    /// End states: the stationary density by the closed form and by each flux's null
+    /// vector, and point masses where G and S² vanish together.
+    #[command(after_help = "\
+Examples:
+  probcurrent stationary --problem seed
+  probcurrent stationary --problem wide-narrow --cells 2400")]
+    Stationary(StationaryArgs),
+    /// Mean first-passage time from a minimum past a barrier: exact formula, PDE with an
+    /// absorbing wall, Monte Carlo of SGD and of Gaussian kicks, Kramers, and the
+    /// relaxation rate.
+    #[command(after_help = "\
+Examples:
+  probcurrent escape --problem seed --from 1.00745 --past 1.3
+  probcurrent escape --problem wide-narrow --from -1 --past 0.5 --particles 2000")]
+    Escape(EscapeArgs),
     /// List the built-in problems.
     Problems,
     /// List the scheme catalogue (the cards in schemes/).
@@ -179,6 +194,47 @@ struct McArgs {
     /// Output folder.
     #[arg(long)]
     out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct StationaryArgs {
+    /// Built-in problem name or problem TOML file.
+    #[arg(long, default_value = "seed")]
+    problem: String,
+    /// Number of cells.
+    #[arg(long, default_value_t = 1200)]
+    cells: usize,
+}
+
+#[derive(Args, Debug)]
+struct EscapeArgs {
+    /// Built-in problem name or problem TOML file.
+    #[arg(long, default_value = "seed")]
+    problem: String,
+    /// Starting weight (a minimum).
+    #[arg(long)]
+    from: f64,
+    /// Barrier point: the first passage past it counts as escape.
+    #[arg(long)]
+    past: f64,
+    /// Reflecting wall behind `from` (default: the problem's wall on that side).
+    #[arg(long)]
+    wall: Option<f64>,
+    /// Cells of the PDE grid.
+    #[arg(long, default_value_t = 2000)]
+    cells: usize,
+    /// Particles per Monte Carlo process (0 skips Monte Carlo).
+    #[arg(long, default_value_t = 4000)]
+    particles: usize,
+    /// Monte Carlo processes, comma-separated (sgd, gaussian, gd).
+    #[arg(long, default_value = "gaussian,sgd")]
+    modes: String,
+    /// Seed of the random streams.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Largest number of steps a particle is followed (default: 30 × the PDE's τ).
+    #[arg(long)]
+    max_steps: Option<u64>,
 }
 
 #[derive(Args, Debug)]
@@ -354,6 +410,31 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Solve(a) => solve(a)?,
         Command::Inspect(a) => inspect(a)?,
         Command::Mc(a) => mc(a)?,
+        Command::Stationary(a) => {
+            let p = Problem::resolve(&a.problem)?;
+            print!("{}", crate::endstate::stationary(&p, a.cells)?.text());
+        }
+        Command::Escape(a) => {
+            let p = Problem::resolve(&a.problem)?;
+            let opts = crate::endstate::EscapeOptions {
+                wall: a.wall,
+                cells: a.cells,
+                particles: a.particles,
+                modes: a
+                    .modes
+                    .split(',')
+                    .filter(|m| !m.trim().is_empty())
+                    .map(|m| McMode::parse(m.trim()))
+                    .collect::<Result<Vec<_>>>()?,
+                seed: a.seed,
+                max_steps: a.max_steps,
+                ..crate::endstate::EscapeOptions::default()
+            };
+            print!(
+                "{}",
+                crate::endstate::escape(&p, a.from, a.past, &opts)?.text()
+            );
+        }
         Command::Problems => {
             for (name, summary) in BUILTIN_PROBLEMS {
                 println!("{name:<12} {summary}");
@@ -689,6 +770,8 @@ fn report(a: &ReportArgs) -> Result<()> {
     lines.extend(s.lines);
     let s = crate::transfer::models_report(&WithProgress, out, "models", command)?;
     lines.extend(s.lines);
+    let s = crate::endstate::end_states_report(&WithProgress, out, "end-states", command)?;
+    lines.extend(s.lines);
     pb.finish_and_clear();
     let index = crate::reports::write_index(
         out,
@@ -697,6 +780,7 @@ fn report(a: &ReportArgs) -> Result<()> {
             ("stability.md", "outcome maps over dt × N for every card at pit sharpness k = 10 … 10000, and the largest stable dt per k"),
             ("work-precision.md", "Wasserstein-1 and L1 error against wall time and work, every card, on seed and ou"),
             ("convergence.md", "measured orders against each card's claim, and the Scharfetter–Gummel fittings on seed"),
+            ("end-states.md", "stationary densities and point masses, escape times by formula, PDE, Monte Carlo and Kramers, and the flat-minimum bias of the wide-narrow problem across T and B"),
             ("models.md", "Fokker–Planck, the exact SGD transfer operator, the per-step Gaussian rule and Monte Carlo of SGD side by side across T, with the linear-stability explanation"),
         ],
         command,

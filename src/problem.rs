@@ -161,6 +161,7 @@ pub const BUILTIN_PROBLEMS: &[(&str, &str)] = &[
         "vanishing-noise",
         "G = W − 1, S² = (W − 1)² + ε: the noise vanishes at the minimum (ε = noise_floor, default 0)",
     ),
+    ("wide-narrow", crate::endstate::WIDE_NARROW_SUMMARY),
 ];
 
 /// Boundary of the `pit` and `basin` regions of the seed problem (the barrier, G = 0).
@@ -204,6 +205,9 @@ impl Problem {
                     .collect::<Vec<_>>()
                     .join(", "),
             })?;
+        if name == "wide-narrow" {
+            return Ok(crate::endstate::wide_narrow_problem());
+        }
         let seed_regions = vec![
             Region {
                 name: "pit".into(),
