@@ -504,6 +504,14 @@ fn print_summary(r: &RunReport) {
         );
     }
     println!();
+    if r.events.len() > 1 {
+        let ev: Vec<String> = r
+            .events
+            .iter()
+            .map(|e| format!("{} at t = {} (step {})", e.outcome.as_str(), e.t, e.step))
+            .collect();
+        println!("  monitors fired: {}", ev.join(", then "));
+    }
     println!(
         "  t reached {:.4}  steps {}  wall {:.3} s  min_p {:.3e}  mass_error {}",
         r.t_reached,

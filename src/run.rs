@@ -139,6 +139,40 @@ pub struct Moments {
     pub regions: Vec<f64>,
 }
 
+impl RunReport {
+    /// Record that a monitor fired: the first firing of each kind goes to `events`, and
+    /// the worst outcome so far (with its time, step and reason) to `outcome`.
+    pub fn record(&mut self, o: Outcome, t: f64, step: u64, why: String) {
+        if !self.events.iter().any(|e| e.outcome == o) {
+            self.events.push(Event {
+                outcome: o,
+                t,
+                step,
+                reason: why.clone(),
+            });
+        }
+        if o > self.outcome {
+            self.outcome = o;
+            self.outcome_t = Some(t);
+            self.outcome_step = Some(step);
+            self.reason = Some(why);
+        }
+    }
+}
+
+/// The first firing of one monitor.
+#[derive(Clone, Debug, Serialize)]
+pub struct Event {
+    /// What was seen.
+    pub outcome: Outcome,
+    /// When.
+    pub t: f64,
+    /// At which step.
+    pub step: u64,
+    /// Details.
+    pub reason: String,
+}
+
 /// A stored density.
 #[derive(Clone, Debug)]
 pub struct Snapshot {
@@ -183,6 +217,9 @@ pub struct RunReport {
     pub outcome_step: Option<u64>,
     /// Reason (solver message or monitor that fired).
     pub reason: Option<String>,
+    /// The first time each monitor fired, in the order they fired (e.g. negative at
+    /// step 1, then diverged at step 370).
+    pub events: Vec<Event>,
     /// (final mass − initial mass) / initial mass, zero-flux problems only.
     pub mass_error: Option<f64>,
     /// Mass that left through absorbing walls (fraction of the initial mass).
@@ -366,6 +403,7 @@ pub fn run_with_progress(
         outcome_t: None,
         outcome_step: None,
         reason: None,
+        events: vec![],
         mass_error: None,
         mass_absorbed: None,
         min_p: p.iter().cloned().fold(f64::INFINITY, f64::min),
@@ -378,14 +416,8 @@ pub fn run_with_progress(
         moments: vec![],
         snapshots: vec![],
     };
-    let mut worst = Outcome::Ok;
-    let mut note = |report: &mut RunReport, o: Outcome, t: f64, step: u64, why: String| {
-        if o > worst {
-            worst = o;
-            report.outcome_t = Some(t);
-            report.outcome_step = Some(step);
-            report.reason = Some(why);
-        }
+    let note = |report: &mut RunReport, o: Outcome, t: f64, step: u64, why: String| {
+        report.record(o, t, step, why)
     };
     let clock = Instant::now();
     let mut t = 0.0;
@@ -462,7 +494,6 @@ pub fn run_with_progress(
     }
     report.wall_s = clock.elapsed().as_secs_f64();
     report.t_reached = t;
-    report.outcome = worst;
     report.stats = stats;
     let mass = report.moments.last().map_or(mass0, |m| m.mass);
     match problem.boundary {

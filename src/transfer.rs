@@ -1149,6 +1149,7 @@ pub fn run_transfer_with(
         outcome_t: None,
         outcome_step: None,
         reason: None,
+        events: vec![],
         mass_error: None,
         mass_absorbed: None,
         min_p: p.iter().cloned().fold(f64::INFINITY, f64::min),
@@ -1164,14 +1165,8 @@ pub fn run_transfer_with(
         moments: vec![],
         snapshots: vec![],
     };
-    let mut worst = Outcome::Ok;
-    let mut note = |report: &mut RunReport, o: Outcome, t: u64, why: String| {
-        if o > worst {
-            worst = o;
-            report.outcome_t = Some(t as f64);
-            report.outcome_step = Some(t);
-            report.reason = Some(why);
-        }
+    let note = |report: &mut RunReport, o: Outcome, t: u64, why: String| {
+        report.record(o, t as f64, t, why)
     };
     let clock = Instant::now();
     let mut next = vec![0.0; grid.n];
@@ -1233,7 +1228,6 @@ pub fn run_transfer_with(
     }
     report.wall_s = clock.elapsed().as_secs_f64();
     report.t_reached = t as f64;
-    report.outcome = worst;
     let mass = report.moments.last().map_or(mass0, |m| m.mass);
     match problem.boundary {
         Boundary::ZeroFlux => report.mass_error = Some((mass - mass0) / mass0),
