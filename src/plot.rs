@@ -78,7 +78,7 @@ impl Series {
     }
 }
 
-const PALETTE: [RGBColor; 8] = [
+const PALETTE: [RGBColor; 12] = [
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
     RGBColor(44, 160, 44),
@@ -87,6 +87,10 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(23, 23, 23),
     RGBColor(140, 86, 75),
     RGBColor(227, 119, 194),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+    RGBColor(127, 127, 127),
+    RGBColor(0, 0, 128),
 ];
 
 fn plot_err(path: &Path, e: impl std::fmt::Display) -> Error {
@@ -325,48 +329,49 @@ pub fn heatmap(
     let (top, bottom) = root.split_vertically(340);
     let areas = top.split_evenly((1, panels.len().max(1)));
     for (panel, area) in panels.iter().zip(areas.iter()) {
-        let nc = panel.cols.len().max(1);
-        let nr = panel.rows.len().max(1);
+        let nc = panel.cols.len().max(1) as i32;
+        let nr = panel.rows.len().max(1) as i32;
         let mut chart = ChartBuilder::on(area)
             .caption(&panel.title, ("sans-serif", 15))
             .margin(8)
             .x_label_area_size(40)
             .y_label_area_size(50)
-            .build_cartesian_2d(0.0..nc as f64, 0.0..nr as f64)
+            .build_cartesian_2d((0..nc - 1).into_segmented(), (0..nr - 1).into_segmented())
             .map_err(|e| plot_err(path, e))?;
-        let cols = panel.cols.clone();
-        let rows = panel.rows.clone();
+        // the segmented axis over 0..=n−1 ends at `Last`, the right edge of segment n−1
+        let edge = |i: i32, n: i32| {
+            if i >= n {
+                SegmentValue::Last
+            } else {
+                SegmentValue::Exact(i)
+            }
+        };
+        let label = |names: &[String], v: &SegmentValue<i32>| match v {
+            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+                names.get(*i as usize).cloned().unwrap_or_default()
+            }
+            SegmentValue::Last => String::new(),
+        };
         chart
             .configure_mesh()
             .disable_mesh()
-            .x_labels(nc)
-            .y_labels(nr)
-            .x_label_formatter(&|x| {
-                let i = (*x - 0.5).round();
-                if (x - (i + 0.5)).abs() < 1e-6 && i >= 0.0 && (i as usize) < cols.len() {
-                    cols[i as usize].clone()
-                } else {
-                    String::new()
-                }
-            })
-            .y_label_formatter(&|y| {
-                let i = (*y - 0.5).round();
-                if (y - (i + 0.5)).abs() < 1e-6 && i >= 0.0 && (i as usize) < rows.len() {
-                    rows[i as usize].clone()
-                } else {
-                    String::new()
-                }
-            })
+            .x_labels(nc as usize)
+            .y_labels(nr as usize)
+            .x_label_formatter(&|v| label(&panel.cols, v))
+            .y_label_formatter(&|v| label(&panel.rows, v))
             .x_desc(xlabel)
             .y_desc(ylabel)
             .draw()
             .map_err(|e| plot_err(path, e))?;
         for (r, row) in panel.cells.iter().enumerate() {
             for (c, (rgb, text)) in row.iter().enumerate() {
-                let (x0, y0) = (c as f64, r as f64);
+                let (c, r) = (c as i32, r as i32);
                 chart
                     .draw_series(std::iter::once(Rectangle::new(
-                        [(x0 + 0.03, y0 + 0.03), (x0 + 0.97, y0 + 0.97)],
+                        [
+                            (SegmentValue::Exact(c), SegmentValue::Exact(r)),
+                            (edge(c + 1, nc), edge(r + 1, nr)),
+                        ],
                         RGBColor(rgb.0, rgb.1, rgb.2).filled(),
                     )))
                     .map_err(|e| plot_err(path, e))?;
@@ -374,7 +379,7 @@ pub fn heatmap(
                     chart
                         .draw_series(std::iter::once(Text::new(
                             text.clone(),
-                            (x0 + 0.08, y0 + 0.6),
+                            (SegmentValue::CenterOf(c), SegmentValue::CenterOf(r)),
                             ("sans-serif", 10),
                         )))
                         .map_err(|e| plot_err(path, e))?;

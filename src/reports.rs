@@ -167,8 +167,8 @@ pub fn stability_report(
         .collect();
     let mut largest = String::from(
         "## Largest stable dt / explicit limit\n\nPer card and k: the largest dt factor whose run was \
-         ok or inaccurate (not negative, oscillating, diverged or failed) on the finest grid that \
-         ran; `none` if no run was stable, `n/a` for adaptive cards.\n\n| card |",
+         ok or inaccurate (not negative, oscillating, diverged or failed), on the finest grid with a \
+         stable run; `none` if no run was stable, `n/a` for adaptive cards.\n\n| card |",
     );
     for k in &sizes.ks {
         let _ = write!(largest, " k = {} |", fmt_factor(*k));
@@ -192,10 +192,9 @@ pub fn stability_report(
         for &k in &sizes.ks {
             let kk = Knob::PitSharpness(k);
             let mut cells = Vec::new();
-            let mut best: Option<f64> = None;
-            let mut finest_ran = None;
+            let mut best: Option<(f64, usize)> = None;
             for &n in &sizes.stability_cells {
-                let row: Vec<((u8, u8, u8), String)> = (0..cols.len())
+                let row: Vec<(crate::plot::Rgb, String)> = (0..cols.len())
                     .map(|c| {
                         let r = mine.iter().find(|r| {
                             r.job.knob == kk
@@ -217,33 +216,32 @@ pub fn stability_report(
                     })
                     .collect();
                 cells.push(row);
-                if mine
-                    .iter()
-                    .any(|r| r.job.knob == kk && r.job.cells == n && r.class != Class::Skipped)
-                {
-                    finest_ran = Some(n);
-                }
-            }
-            if let Some(n) = finest_ran {
+                // the finest grid with a stable run decides (grids are listed coarse to fine)
                 for r in mine
                     .iter()
                     .filter(|r| r.job.knob == kk && r.job.cells == n && r.class.stable())
                 {
                     if let crate::sweep::Step::DtFactor(f) = r.job.step {
-                        best = Some(best.map_or(f, |b: f64| b.max(f)));
+                        best = match best {
+                            Some((b, m)) if m == n => Some((b.max(f), n)),
+                            _ => Some((f, n)),
+                        };
                     }
                 }
             }
+            let ran = mine
+                .iter()
+                .any(|r| r.job.knob == kk && r.class != Class::Skipped);
             let _ = write!(
                 largest,
                 " {} |",
                 if adaptive {
                     "n/a".to_string()
                 } else {
-                    match (best, finest_ran) {
-                        (Some(b), Some(n)) => format!("{} (N = {n})", fmt_factor(b)),
-                        (None, Some(n)) => format!("none (N = {n})"),
-                        _ => "not run".into(),
+                    match (best, ran) {
+                        (Some((b, n)), _) => format!("{} (N = {n})", fmt_factor(b)),
+                        (None, true) => "none".into(),
+                        (None, false) => "not run (budget)".into(),
                     }
                 }
             );
