@@ -72,8 +72,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use rand::{RngExt, SeedableRng};
-use rand_distr::StandardNormal;
+use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -1937,10 +1936,7 @@ fn first_passage(
             ),
         ));
     }
-    let land = problem.landscape.clone();
-    let n_data = land.len();
-    let (lr, batch) = (problem.lr, problem.batch);
-    let without = problem.sampling == Sampling::WithoutReplacement;
+    let lr = problem.lr;
     let blocks = particles.div_ceil(FP_BLOCK);
     let per_block: Vec<Vec<u64>> = (0..blocks)
         .into_par_iter()
@@ -1949,41 +1945,13 @@ fn first_passage(
                 seed ^ (blk as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
             );
             let count = FP_BLOCK.min(particles - blk * FP_BLOCK);
-            let mut chosen: Vec<usize> = Vec::with_capacity(batch);
+            let mut rule = crate::montecarlo::StepRule::new(problem, mode);
             let mut out = Vec::with_capacity(count);
             for _ in 0..count {
                 let mut w = x0;
                 let mut k = 0u64;
                 while k < max_steps {
-                    let g = match mode {
-                        McMode::Gaussian => {
-                            let c = problem.coeffs(w);
-                            let z: f64 = rng.sample(StandardNormal);
-                            c.g - (2.0 * c.d).sqrt() / lr * z
-                        }
-                        _ => {
-                            if batch == 1 {
-                                land.grad(rng.random_range(0..n_data), w)
-                            } else {
-                                let mut s = 0.0;
-                                if without {
-                                    chosen.clear();
-                                    while chosen.len() < batch {
-                                        let j = rng.random_range(0..n_data);
-                                        if !chosen.contains(&j) {
-                                            chosen.push(j);
-                                            s += land.grad(j, w);
-                                        }
-                                    }
-                                } else {
-                                    for _ in 0..batch {
-                                        s += land.grad(rng.random_range(0..n_data), w);
-                                    }
-                                }
-                                s / batch as f64
-                            }
-                        }
-                    };
+                    let g = rule.gradient(&mut rng, w);
                     w -= lr * g;
                     k += 1;
                     if w < wall {

@@ -150,6 +150,63 @@ pub struct McReport {
     pub histograms: Vec<McHistogram>,
 }
 
+/// The per-step gradient estimate ĝ(W) of one process (the step is W ← W − T ĝ):
+/// a minibatch mean for SGD, G for gradient descent, G plus a normal kick of variance
+/// 2D/T² for the Gaussian-kick model. Shared by every Monte Carlo in the crate.
+pub struct StepRule<'a> {
+    problem: &'a Problem,
+    mode: McMode,
+    without: bool,
+    chosen: Vec<usize>,
+}
+
+impl<'a> StepRule<'a> {
+    /// The rule of `mode` on `problem` (sampling and batch size from the problem).
+    pub fn new(problem: &'a Problem, mode: McMode) -> Self {
+        StepRule {
+            problem,
+            mode,
+            without: problem.sampling == Sampling::WithoutReplacement,
+            chosen: Vec::with_capacity(problem.batch),
+        }
+    }
+
+    /// ĝ at `w`, drawing what the process needs from `rng`.
+    #[inline]
+    pub fn gradient(&mut self, rng: &mut Xoshiro256PlusPlus, w: f64) -> f64 {
+        let land = &self.problem.landscape;
+        let n = land.len();
+        let batch = self.problem.batch;
+        match self.mode {
+            McMode::Gd => land.g_s2(w).0,
+            McMode::Gaussian => {
+                let (g, d) = self.problem.drift_diffusion(w);
+                let z: f64 = rng.sample(StandardNormal);
+                g - (2.0 * d).sqrt() / self.problem.lr * z
+            }
+            McMode::Sgd if batch == 1 => land.grad(rng.random_range(0..n), w),
+            McMode::Sgd => {
+                let mut s = 0.0;
+                if self.without {
+                    self.chosen.clear();
+                    while self.chosen.len() < batch {
+                        let j = rng.random_range(0..n);
+                        if !self.chosen.contains(&j) {
+                            self.chosen.push(j);
+                            s += land.grad(j, w);
+                        }
+                    }
+                } else {
+                    for _ in 0..batch {
+                        s += land.grad(rng.random_range(0..n), w);
+                    }
+                }
+                s / batch as f64
+            }
+        }
+    }
+}
+
 /// Block size: particles per generator stream (fixed, so results do not depend on
 /// the thread count).
 pub const BLOCK: usize = 2048;
@@ -236,11 +293,8 @@ pub fn simulate(
     let n_blocks = settings.particles.div_ceil(BLOCK);
     let done = AtomicUsize::new(0);
     let clock = Instant::now();
-    let land = problem.landscape.clone();
-    let n_data = land.len();
-    let (a, b, lr, batch) = (problem.a, problem.b, problem.lr, problem.batch);
+    let (a, b, lr) = (problem.a, problem.b, problem.lr);
     let absorbing = problem.boundary == Boundary::Absorbing;
-    let without = problem.sampling == Sampling::WithoutReplacement;
     let h = grid.h();
     let blocks: Vec<BlockAcc> = (0..n_blocks)
         .into_par_iter()
@@ -259,7 +313,7 @@ pub fn simulate(
                 regions: vec![vec![0; regions.len()]; ns],
                 hist: vec![vec![0; grid.n]; ns],
             };
-            let mut chosen: Vec<usize> = Vec::with_capacity(batch);
+            let mut rule = StepRule::new(problem, settings.mode);
             for _ in 0..count {
                 // initial position
                 let mut w = match &problem.initial {
@@ -280,36 +334,7 @@ pub fn simulate(
                 let mut step = 0u64;
                 for (k, &ts) in snaps.iter().enumerate() {
                     while alive && step < ts {
-                        let g = match settings.mode {
-                            McMode::Gd => land.g_s2(w).0,
-                            McMode::Gaussian => {
-                                let (g, d) = problem.drift_diffusion(w);
-                                let z: f64 = rng.sample(StandardNormal);
-                                g - (2.0 * d).sqrt() / lr * z
-                            }
-                            McMode::Sgd => {
-                                if batch == 1 {
-                                    land.grad(rng.random_range(0..n_data), w)
-                                } else {
-                                    let mut s = 0.0;
-                                    if without {
-                                        chosen.clear();
-                                        while chosen.len() < batch {
-                                            let j = rng.random_range(0..n_data);
-                                            if !chosen.contains(&j) {
-                                                chosen.push(j);
-                                                s += land.grad(j, w);
-                                            }
-                                        }
-                                    } else {
-                                        for _ in 0..batch {
-                                            s += land.grad(rng.random_range(0..n_data), w);
-                                        }
-                                    }
-                                    s / batch as f64
-                                }
-                            }
-                        };
+                        let g = rule.gradient(&mut rng, w);
                         w -= lr * g;
                         if !(a..=b).contains(&w) {
                             if absorbing || !w.is_finite() {
