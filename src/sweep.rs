@@ -275,6 +275,9 @@ pub struct SweepRecord {
     pub w1: Option<f64>,
     /// L1 distance from the reference on a 60-bin histogram at t_end.
     pub l1_coarse: Option<f64>,
+    /// L1 distance from the reference on the run's own grid at t_end (the reference's
+    /// cell masses gathered onto the run's cells): meaningful for smooth densities only.
+    pub l1_fine: Option<f64>,
     /// |mean − reference mean| at t_end.
     pub mean_err: Option<f64>,
     /// |sd − reference sd| at t_end.
@@ -491,6 +494,7 @@ pub fn run_job(
         m_matrix: None,
         w1: None,
         l1_coarse: None,
+        l1_fine: None,
         mean_err: None,
         sd_err: None,
         region_err: None,
@@ -585,6 +589,13 @@ pub fn run_job(
             bin_masses(&reference.grid, &reference.p, 60),
         );
         rec.l1_coarse = Some(a.iter().zip(&b).map(|(x, y)| (x - y).abs()).sum());
+        if (rep.grid.a - reference.grid.a).abs() < 1e-12
+            && (rep.grid.b - reference.grid.b).abs() < 1e-12
+        {
+            let mine = bin_masses(&rep.grid, &snap.p, rep.grid.n);
+            let theirs = bin_masses(&reference.grid, &reference.p, rep.grid.n);
+            rec.l1_fine = Some(mine.iter().zip(&theirs).map(|(x, y)| (x - y).abs()).sum());
+        }
         rec.mean_err = Some((m.mean - reference.mean).abs());
         rec.sd_err = Some((m.sd - reference.sd).abs());
         rec.region_err = m
