@@ -508,7 +508,7 @@ fn print_summary(r: &RunReport) {
         let ev: Vec<String> = r
             .events
             .iter()
-            .map(|e| format!("{} at t = {} (step {})", e.outcome.as_str(), e.t, e.step))
+            .map(|e| format!("{} at t = {:.4} (step {})", e.outcome.as_str(), e.t, e.step))
             .collect();
         println!("  monitors fired: {}", ev.join(", then "));
     }

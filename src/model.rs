@@ -416,7 +416,7 @@ impl FormulaLandscape {
             points.push(FormulaPoint {
                 formula: j,
                 args: vec![0.0; f.vars.len()],
-                label: format!("loss formula `{text}` (datapoint {})", j + 1),
+                label: format!("formula `{text}` (datapoint {})", j + 1),
             });
             formulas.push(f);
         }
@@ -462,7 +462,7 @@ impl FormulaLandscape {
             .map(|(r, row)| FormulaPoint {
                 formula: 0,
                 args: slots.iter().map(|s| s.map_or(0.0, |c| row[c])).collect(),
-                label: format!("loss formula `{formula}` at data row {}", r + 1),
+                label: format!("formula `{formula}` at data row {}", r + 1),
             })
             .collect();
         Ok(FormulaLandscape {
