@@ -61,7 +61,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::grid::Grid;
-use crate::montecarlo::{reflect, McMode, McSettings};
+use crate::montecarlo::{reflect, whole_steps, McMode, McSettings};
 use crate::operator::{Diagnostics, Operator};
 use crate::plot::{line_plot, Scale, Series};
 use crate::problem::{initial_density, Boundary, Problem, Sampling};
@@ -1036,19 +1036,6 @@ fn at(e: Error, w: f64) -> Error {
             origin,
         },
         other => other,
-    }
-}
-
-/// A time in whole SGD steps (≥ 1).
-fn whole_steps(what: &str, v: f64) -> Result<u64> {
-    if v.is_finite() && v >= 1.0 && (v - v.round()).abs() < 1e-9 {
-        Ok(v.round() as u64)
-    } else {
-        Err(Error::invalid(
-            what,
-            v,
-            "transfer models count time in whole SGD steps: give an integer >= 1",
-        ))
     }
 }
 
