@@ -442,7 +442,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Schemes => {
             for s in catalogue()? {
-                println!("{:<26} {}", s.name, s.summary);
+                println!("{:<28} {}", s.name, s.summary);
             }
         }
         Command::Demo(a) => demo(&a)?,

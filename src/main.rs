@@ -1,5 +1,14 @@
 //! The `probcurrent` command-line tool; see `probcurrent --help`.
 
 fn main() -> std::process::ExitCode {
+    // Behave like other command-line tools when the reader goes away
+    // (`probcurrent schemes | head -1`): end quietly on SIGPIPE instead of
+    // panicking inside `println!`.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any other thread
+    // exists; no Rust invariants depend on it.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     probcurrent::cli::main()
 }
