@@ -17,26 +17,6 @@ use probcurrent::endstate::{
 use probcurrent::montecarlo::McMode;
 use probcurrent::{flux, ClosureLandscape, Grid, Initial, Operator, Problem};
 
-/// The flux with the exact exponent between centres (`scharfetter-gummel` now; it was
-/// `scharfetter-gummel-wb` before the registry was renamed).
-fn exact_flux() -> &'static str {
-    if flux::by_name("scharfetter-gummel-wb").is_ok() {
-        "scharfetter-gummel-wb"
-    } else {
-        "scharfetter-gummel"
-    }
-}
-
-/// The flux with the face-midpoint exponent (`scharfetter-gummel-midpoint`, formerly the
-/// plain `scharfetter-gummel`).
-fn midpoint_flux() -> &'static str {
-    if flux::by_name("scharfetter-gummel-midpoint").is_ok() {
-        "scharfetter-gummel-midpoint"
-    } else {
-        "scharfetter-gummel"
-    }
-}
-
 /// A symmetric double well with constant noise: datapoints c(W⁴/4 − W²/2) ± a W, so
 /// G = c(W³ − W), S² = a²; minima ±1 (G′ = 2c), barrier 0 (G′ = −c), and
 /// ΔΦ = c/(2 T a²/B).
@@ -83,7 +63,7 @@ fn ou_stationary_density_is_the_gaussian_of_the_exact_variance() {
         let sg = r
             .null_vectors
             .iter()
-            .find(|c| c.flux == exact_flux())
+            .find(|c| c.flux == "scharfetter-gummel")
             .and_then(|c| c.p.clone())
             .unwrap();
         let (mut dev_f, mut dev_sg) = (0.0f64, 0.0f64);
@@ -117,13 +97,16 @@ fn sg_null_vector_equals_the_formula() {
             .and_then(|c| c.max_log_dev)
             .unwrap()
     };
-    let exact = dev(1200, exact_flux());
+    let exact = dev(1200, "scharfetter-gummel");
     eprintln!(
         "wide-narrow: exact-exponent SG null vector vs formula: max |ln ratio| = {exact:.2e}"
     );
     assert!(exact < 1e-11, "{exact:e}");
     // the midpoint exponent: second order
-    let (d1, d2) = (dev(400, midpoint_flux()), dev(800, midpoint_flux()));
+    let (d1, d2) = (
+        dev(400, "scharfetter-gummel-midpoint"),
+        dev(800, "scharfetter-gummel-midpoint"),
+    );
     let order = (d1 / d2).log2();
     eprintln!("midpoint SG: {d1:.3e} (400 cells), {d2:.3e} (800 cells), order {order:.2}");
     assert!((1.8..2.2).contains(&order), "order {order}");
@@ -286,7 +269,12 @@ fn chain_solves_and_eigenvalues_are_exact_on_a_two_state_chain() {
     // a zero-flux operator's chain: long-time limit = null vector
     let p = Problem::builtin("ou").unwrap();
     let grid = Grid::new(p.a, p.b, 300).unwrap();
-    let op = Operator::assemble(&p, grid, flux::by_name(exact_flux()).unwrap().as_ref()).unwrap();
+    let op = Operator::assemble(
+        &p,
+        grid,
+        flux::by_name("scharfetter-gummel").unwrap().as_ref(),
+    )
+    .unwrap();
     let chain = Chain::from_operator(&op).unwrap();
     let m0 = vec![1.0 / 300.0; 300];
     let (m, classes) = chain.long_time_limit(&m0).unwrap();

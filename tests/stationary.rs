@@ -16,26 +16,6 @@
 use probcurrent::flux;
 use probcurrent::{Grid, Operator, Problem};
 
-/// The registry name of the SG flux with the exact exponent between centres: it was
-/// `scharfetter-gummel-wb` and became plain `scharfetter-gummel` (the face-midpoint
-/// one is now `scharfetter-gummel-midpoint`); accept either registry.
-fn exact_flux() -> &'static str {
-    if flux::by_name("scharfetter-gummel-wb").is_ok() {
-        "scharfetter-gummel-wb"
-    } else {
-        "scharfetter-gummel"
-    }
-}
-
-/// The registry name of the SG flux with the face-midpoint exponent (see [`exact_flux`]).
-fn midpoint_flux() -> &'static str {
-    if flux::by_name("scharfetter-gummel-midpoint").is_ok() {
-        "scharfetter-gummel-midpoint"
-    } else {
-        "scharfetter-gummel"
-    }
-}
-
 /// Analytic stationary density at the centres of `grid`, normalised to h Σ P = 1,
 /// from ln P = −ln D − T ∫ G/D dW. The integral by composite Simpson between
 /// consecutive centres with sub-panels of width ≤ 3e-5: on the seed landscape
@@ -151,7 +131,7 @@ fn ou_gaussian(ou: &Problem, grid: &Grid) -> Vec<f64> {
 #[test]
 fn well_balanced_sg_is_exact_on_ou() {
     let ou = Problem::builtin("ou").unwrap();
-    let f = exact_flux();
+    let f = "scharfetter-gummel";
     for n in [50, 100, 200, 400] {
         let (grid, p) = null_vector(&ou, n, f);
         let q = ou_gaussian(&ou, &grid);
@@ -175,7 +155,7 @@ fn well_balanced_sg_is_exact_on_ou() {
 #[test]
 fn midpoint_sg_is_also_exact_on_ou_because_the_integrand_is_linear() {
     let ou = Problem::builtin("ou").unwrap();
-    let f = midpoint_flux();
+    let f = "scharfetter-gummel-midpoint";
     for n in [50, 100, 200, 400] {
         let (grid, p) = null_vector(&ou, n, f);
         let (peak, pointwise) = errors(&p, &ou_gaussian(&ou, &grid));
@@ -206,7 +186,7 @@ fn reference_quadrature_is_converged() {
 #[test]
 fn well_balanced_sg_is_exact_with_varying_diffusion() {
     let p = seed_with_floor();
-    let f = exact_flux();
+    let f = "scharfetter-gummel";
     for n in [50, 100, 200, 400] {
         let (grid, num) = null_vector(&p, n, f);
         let (peak, pointwise) = errors(&num, &analytic(&p, &grid));
@@ -228,7 +208,7 @@ fn well_balanced_sg_is_exact_with_varying_diffusion() {
 #[test]
 fn midpoint_sg_stationary_state_is_second_order_with_varying_diffusion() {
     let p = seed_with_floor();
-    let f = midpoint_flux();
+    let f = "scharfetter-gummel-midpoint";
     let ns = [50, 100, 200, 400];
     let mut peak = vec![];
     for &n in &ns {
@@ -252,8 +232,8 @@ fn every_sg_flux_has_a_positive_null_vector_where_d_is_positive() {
     for name in [
         "scharfetter-gummel",
         "scharfetter-gummel-dp",
-        exact_flux(),
-        midpoint_flux(),
+        "scharfetter-gummel",
+        "scharfetter-gummel-midpoint",
     ] {
         for problem in [Problem::builtin("ou").unwrap(), seed_with_floor()] {
             let (_, p) = null_vector(&problem, 200, name);
