@@ -9,8 +9,8 @@
 //! answer. Ratios are measured side by side in one run.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use probcurrent::compare::coarse_l1;
-use probcurrent::montecarlo::{simulate, McMode, McSettings};
+use probcurrent::analysis::compare::coarse_l1;
+use probcurrent::analysis::montecarlo::{simulate, McMode, McSettings};
 use probcurrent::{run, Grid, Problem, RunSettings, Scheme};
 use std::time::{Duration, Instant};
 

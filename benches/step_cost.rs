@@ -5,10 +5,10 @@
 //! `step/scharfetter-gummel/100000` against `step/thomas-floor/100000`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use probcurrent::grid::Grid;
-use probcurrent::linalg::thomas_solve;
-use probcurrent::problem::initial_density;
+use probcurrent::model::problem::initial_density;
 use probcurrent::scheme::catalogue;
+use probcurrent::space::grid::Grid;
+use probcurrent::space::linalg::thomas_solve;
 use probcurrent::{Operator, Problem, Stats};
 use std::hint::black_box;
 use std::time::Duration;
@@ -47,7 +47,7 @@ fn step_cost(c: &mut Criterion) {
             });
         }
         // floor: a bare Thomas solve (no stored factorisation) of I − dt A, same size
-        let flux = probcurrent::flux::by_name("scharfetter-gummel").expect("flux");
+        let flux = probcurrent::space::flux::by_name("scharfetter-gummel").expect("flux");
         let op = Operator::assemble(&problem, grid, flux.as_ref()).expect("operator");
         let mut m = op.a.clone();
         for i in 0..n {

@@ -18,9 +18,9 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use probcurrent::grid::Grid;
-use probcurrent::montecarlo::{simulate, McMode, McReport, McSettings};
-use probcurrent::problem::initial_density;
+use probcurrent::analysis::montecarlo::{simulate, McMode, McReport, McSettings};
+use probcurrent::model::problem::initial_density;
+use probcurrent::space::grid::Grid;
 use probcurrent::{
     run_transfer, Operator, Problem, RunReport, RunSettings, Scheme, Stats, Transfer, TransferKind,
     TransferOptions,

@@ -20,7 +20,7 @@
 
 use std::time::Instant;
 
-use probcurrent::metrics::wasserstein1;
+use probcurrent::analysis::metrics::wasserstein1;
 use probcurrent::{run, Problem, RunReport, RunSettings, Scheme};
 
 /// A cost measure of one run.

@@ -12,8 +12,8 @@
 //!
 //! where G and S² are the mean and the variance of the per-datapoint gradients of a
 //! [`Landscape`], T the learning rate and B the batch size. Space is discretised by
-//! finite volumes with a two-point [`flux::Flux`] into dP/dt = A P with a tridiagonal
-//! [`Operator`]; time by an [`integrate::Integrator`]. A [`Scheme`] card names one
+//! finite volumes with a two-point [`space::flux::Flux`] into dP/dt = A P with a tridiagonal
+//! [`Operator`]; time by an [`time::Integrator`]. A [`Scheme`] card names one
 //! flux and one integrator; [`run()`] owns the time loop, the monitors and the
 //! [`Outcome`].
 //!
@@ -28,40 +28,27 @@
 #![warn(missing_docs)]
 #![deny(clippy::float_cmp)]
 
+pub mod analysis;
 pub mod cli;
-pub mod compare;
-pub mod convergence;
-pub mod endstate;
 pub mod error;
-pub mod flux;
-pub mod grid;
-pub mod integrate;
-pub mod linalg;
-pub mod metrics;
 pub mod model;
-pub mod montecarlo;
-pub mod operator;
-pub mod output;
-pub mod plot;
-pub mod problem;
-pub mod recommend;
 pub mod reports;
 pub mod run;
 pub mod scheme;
+pub mod space;
 pub mod stats;
-pub mod sweep;
-pub mod transfer;
-pub mod validation;
+pub mod testbed;
+pub mod time;
 
 pub use error::{Error, Result};
-pub use grid::Grid;
-pub use model::{ClosureLandscape, FormulaLandscape, GradStats, Landscape};
-pub use operator::{Diagnostics, Operator, Tridiag};
-pub use problem::{Boundary, Coeffs, Initial, Problem, Region, Sampling};
+pub use model::landscape::{ClosureLandscape, FormulaLandscape, GradStats, Landscape};
+pub use model::problem::{Boundary, Coeffs, Initial, Problem, Region, Sampling};
 pub use run::{run, Moments, Monitors, Outcome, RunReport, RunSettings};
 pub use scheme::{Claims, Positivity, Scheme};
+pub use space::grid::Grid;
+pub use space::operator::{Diagnostics, Operator, Tridiag};
 pub use stats::Stats;
-pub use transfer::{
+pub use time::transfer::{
     models_report, run_transfer, run_transfer_with, Deposit, MarkovMatrix, Model, Transfer,
     TransferKind, TransferOptions,
 };

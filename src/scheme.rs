@@ -10,9 +10,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::flux::{self, Flux};
-use crate::integrate::{ForwardEuler, Integrator, Mol, Theta};
-use crate::operator::Operator;
+use crate::space::flux::{self, Flux};
+use crate::space::operator::Operator;
+use crate::time::{ForwardEuler, Integrator, Mol, Theta};
 
 /// The cards of `schemes/`, embedded: (file name, TOML text).
 pub const CATALOGUE: &[(&str, &str)] = &[

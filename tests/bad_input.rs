@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use probcurrent::flux;
+use probcurrent::space::flux;
 use probcurrent::{
     run, Error, FormulaLandscape, Grid, Landscape, Operator, Problem, RunSettings, Scheme,
 };

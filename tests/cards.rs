@@ -13,7 +13,9 @@
 //! tolerances (error ∝ steps^(−p)).
 
 use probcurrent::scheme::{catalogue, Positivity, StepKind};
-use probcurrent::{flux, run, Grid, Operator, Outcome, Problem, RunReport, RunSettings, Scheme};
+use probcurrent::{
+    run, space::flux, Grid, Operator, Outcome, Problem, RunReport, RunSettings, Scheme,
+};
 
 fn ou() -> Problem {
     Problem::builtin("ou").unwrap()

@@ -11,11 +11,11 @@
 
 use std::sync::Arc;
 
-use probcurrent::endstate::{
+use probcurrent::analysis::endstate::{
     escape, stationary, wide_narrow_problem, Chain, CriticalKind, EscapeOptions, PDE_FLUX,
 };
-use probcurrent::montecarlo::McMode;
-use probcurrent::{flux, ClosureLandscape, Grid, Initial, Operator, Problem};
+use probcurrent::analysis::montecarlo::McMode;
+use probcurrent::{space::flux, ClosureLandscape, Grid, Initial, Operator, Problem};
 
 /// A symmetric double well with constant noise: datapoints c(W⁴/4 − W²/2) ± a W, so
 /// G = c(W³ − W), S² = a²; minima ±1 (G′ = 2c), barrier 0 (G′ = −c), and

@@ -8,7 +8,7 @@
 //! size of the terms that cancel).
 
 use approx::assert_abs_diff_eq;
-use probcurrent::model::seed_landscape;
+use probcurrent::model::landscape::seed_landscape;
 use probcurrent::{FormulaLandscape, Landscape, Problem};
 use proptest::prelude::*;
 
@@ -64,7 +64,11 @@ fn seed_zeros_of_the_mean_gradient() {
     assert_abs_diff_eq!(w2, 1.17431, epsilon = 5e-6);
     assert_abs_diff_eq!(p.coeffs(w2).g_prime, -24.7, epsilon = 0.05);
     // the library's region boundary is this zero to the quoted digits
-    assert_abs_diff_eq!(w2, probcurrent::problem::SEED_BARRIER, epsilon = 5e-6);
+    assert_abs_diff_eq!(
+        w2,
+        probcurrent::model::problem::SEED_BARRIER,
+        epsilon = 5e-6
+    );
 
     // the basin: G(2) = k e^{-k} ≈ 3.7e-42, so the zero is 2 to the last bit
     let w3 = bisect(g, 1.9, 2.1);

@@ -12,10 +12,10 @@
 //! the claimed order is checked against the integrator's own registry row here and the
 //! error is checked to fall with rtol (tolerance proportionality) instead of with dt.
 
-use probcurrent::integrate::{Integrator, Mol};
-use probcurrent::metrics::wasserstein1;
+use probcurrent::analysis::metrics::wasserstein1;
 use probcurrent::run::snapshot_times;
 use probcurrent::scheme::{catalogue, StepKind};
+use probcurrent::time::{Integrator, Mol};
 use probcurrent::{run, Operator, Outcome, Positivity, Problem, RunReport, RunSettings, Scheme};
 use probcurrent::{Grid, Stats};
 
@@ -248,7 +248,7 @@ fn tsit45_step_cap_is_a_failure_not_a_hang() {
     let scheme = Scheme::resolve("mol-tsit45").unwrap();
     let grid = Grid::new(problem.a, problem.b, 1200).unwrap();
     let op = Operator::assemble(&problem, grid, scheme.build_flux().unwrap().as_ref()).unwrap();
-    let mut p = probcurrent::problem::initial_density(&problem, &grid).unwrap();
+    let mut p = probcurrent::model::problem::initial_density(&problem, &grid).unwrap();
     let mut mol = Mol::new("tsit45", 1e-6, 1e-9)
         .unwrap()
         .with_max_steps(2000)
@@ -300,9 +300,9 @@ fn solver_failure_is_outcome_failed_with_reason() {
 fn misuse_is_an_error_not_a_panic() {
     let problem = Problem::builtin("ou").unwrap();
     let grid = Grid::new(problem.a, problem.b, 50).unwrap();
-    let flux = probcurrent::flux::by_name("scharfetter-gummel").unwrap();
+    let flux = probcurrent::space::flux::by_name("scharfetter-gummel").unwrap();
     let op = Operator::assemble(&problem, grid, flux.as_ref()).unwrap();
-    let mut p = probcurrent::problem::initial_density(&problem, &grid).unwrap();
+    let mut p = probcurrent::model::problem::initial_density(&problem, &grid).unwrap();
     let mut stats = Stats::default();
     assert!(Mol::new("rk4", 1e-6, 1e-9).is_err());
     assert!(Mol::new("bdf", 0.0, 1e-9).is_err());

@@ -1,7 +1,7 @@
 //! Monte Carlo of the discrete process against the density models, reproducibility,
 //! and the minibatch variance.
 
-use probcurrent::montecarlo::{simulate, McMode, McSettings};
+use probcurrent::analysis::montecarlo::{simulate, McMode, McSettings};
 use probcurrent::{run, FormulaLandscape, Initial, Problem, RunSettings, Sampling, Scheme};
 use std::sync::Arc;
 
@@ -10,7 +10,7 @@ fn mc(
     particles: usize,
     mode: McMode,
     cells: usize,
-) -> probcurrent::montecarlo::McReport {
+) -> probcurrent::analysis::montecarlo::McReport {
     simulate(
         problem,
         &McSettings {

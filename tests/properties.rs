@@ -11,8 +11,8 @@
 
 use std::sync::Arc;
 
-use probcurrent::flux::{self, FLUXES};
 use probcurrent::scheme::{catalogue, StepKind};
+use probcurrent::space::flux::{self, FLUXES};
 use probcurrent::{
     run, Boundary, ClosureLandscape, Grid, Initial, Operator, Outcome, Problem, RunSettings, Scheme,
 };

@@ -13,7 +13,7 @@
 //!   at the face, the midpoint rule for the same integral: O(h³) per face, O(h²) overall
 //!   — except when (TG + D′)/D is linear in W, where the midpoint rule is exact.
 
-use probcurrent::flux;
+use probcurrent::space::flux;
 use probcurrent::{Grid, Operator, Problem};
 
 /// Analytic stationary density at the centres of `grid`, normalised to h Σ P = 1,

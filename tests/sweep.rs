@@ -1,6 +1,6 @@
 //! Sweeps: classification, determinism, shard + merge, and `recommend`.
 
-use probcurrent::sweep::{jobs, merge, sweep, Class, Knob, SweepRecord, SweepSpec};
+use probcurrent::testbed::sweep::{jobs, merge, sweep, Class, Knob, SweepRecord, SweepSpec};
 use std::path::PathBuf;
 
 fn tmp(name: &str) -> PathBuf {
@@ -149,7 +149,8 @@ fn knobs_parse_and_refuse_bad_values() {
 #[test]
 fn recommend_on_seed_picks_a_positive_card() {
     let d = tmp("recommend");
-    let r = probcurrent::recommend::recommend("seed", 1e-2, false, &d, &|_, _| {}).unwrap();
+    let r =
+        probcurrent::testbed::recommend::recommend("seed", 1e-2, false, &d, &|_, _| {}).unwrap();
     let best = r.best.as_ref().expect("a card qualifies at 1e-2");
     eprintln!("{}", r.text().lines().next().unwrap());
     assert!(best.class.stable());

@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
-use probcurrent::metrics::wasserstein1;
-use probcurrent::montecarlo::{simulate, McMode, McReport, McSettings};
-use probcurrent::output::write_run;
-use probcurrent::transfer::{minibatch_count, minibatches};
+use probcurrent::analysis::metrics::wasserstein1;
+use probcurrent::analysis::montecarlo::{simulate, McMode, McReport, McSettings};
+use probcurrent::run::output::write_run;
+use probcurrent::time::transfer::{minibatch_count, minibatches};
 use probcurrent::{
     run, run_transfer, run_transfer_with, Boundary, ClosureLandscape, Deposit, Grid, Landscape,
     Problem, RunReport, RunSettings, Sampling, Scheme, Transfer, TransferKind, TransferOptions,

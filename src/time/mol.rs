@@ -57,7 +57,7 @@ use diffsol::{
 
 use super::Integrator;
 use crate::error::{Error, Result};
-use crate::operator::{Operator, Tridiag};
+use crate::space::operator::{Operator, Tridiag};
 use crate::stats::Stats;
 
 type M = FaerSparseMat<f64>;

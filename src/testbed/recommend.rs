@@ -16,9 +16,9 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::problem::Problem;
+use crate::model::problem::Problem;
 use crate::scheme::catalogue;
-use crate::sweep::{qualifies, sweep, Knob, Step, SweepRecord, SweepSpec};
+use crate::testbed::sweep::{qualifies, sweep, Knob, Step, SweepRecord, SweepSpec};
 
 /// The outcome of `recommend`.
 #[derive(Clone, Debug, Serialize)]

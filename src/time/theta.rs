@@ -9,8 +9,8 @@
 
 use super::{fixed_step, Integrator};
 use crate::error::Result;
-use crate::linalg::TridiagLu;
-use crate::operator::{Operator, Tridiag};
+use crate::space::linalg::TridiagLu;
+use crate::space::operator::{Operator, Tridiag};
 use crate::stats::Stats;
 
 /// θ-method (implicit; order 2 at θ = ½, else 1; positive for θ = 1 with an M-matrix).

@@ -14,11 +14,11 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
-use crate::compare::{compare, spread_indices, write_plots, Comparison};
+use crate::analysis::compare::{compare, spread_indices, write_plots, Comparison};
+use crate::analysis::montecarlo::{McMode, McReport, McSettings};
 use crate::error::{Error, Result};
-use crate::montecarlo::{McMode, McReport, McSettings};
-use crate::plot::{line_plot, Scale, Series};
-use crate::problem::Problem;
+use crate::model::problem::Problem;
+use crate::reports::plot::{line_plot, Scale, Series};
 use crate::run::{RunReport, RunSettings};
 use crate::scheme::Scheme;
 
@@ -78,7 +78,7 @@ impl Runner for Quiet {
         crate::run::run(problem, scheme, settings)
     }
     fn mc(&self, problem: &Problem, settings: &McSettings) -> Result<McReport> {
-        crate::montecarlo::simulate(problem, settings, &|_, _| {})
+        crate::analysis::montecarlo::simulate(problem, settings, &|_, _| {})
     }
 }
 

@@ -10,12 +10,12 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::analysis::metrics::wasserstein1;
+use crate::analysis::montecarlo::{McMoments, McReport};
 use crate::error::Result;
-use crate::grid::Grid;
-use crate::metrics::wasserstein1;
-use crate::montecarlo::{McMoments, McReport};
-use crate::plot::{line_plot, Scale, Series};
+use crate::reports::plot::{line_plot, Scale, Series};
 use crate::run::{Moments, RunReport};
+use crate::space::grid::Grid;
 
 /// Bins of the coarse histogram used for the L1 distance (DESIGN §4).
 pub const COARSE_BINS: usize = 60;

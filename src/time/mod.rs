@@ -8,13 +8,14 @@
 mod forward_euler;
 mod mol;
 mod theta;
+pub mod transfer;
 
 pub use forward_euler::ForwardEuler;
 pub use mol::Mol;
 pub use theta::Theta;
 
 use crate::error::Result;
-use crate::operator::Operator;
+use crate::space::operator::Operator;
 use crate::stats::Stats;
 
 /// Advances dP/dt = A P step by step.

@@ -42,7 +42,7 @@
 //! matters: switching between cell masses and hats at some width leaves a glitch at the
 //! switch each step, which the flow carries off as grid-scale ripples.
 //!
-//! Walls have the Monte Carlo engine's semantics ([`crate::montecarlo::reflect`]): at
+//! Walls have the Monte Carlo engine's semantics ([`crate::analysis::montecarlo::reflect`]): at
 //! zero-flux walls mass that would leave is folded back (period 2(b − a)); at absorbing
 //! walls it is removed, and the run reports it. Every entry is non-negative by
 //! construction, and every column is rescaled to its exact total (one with reflecting
@@ -59,16 +59,16 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use crate::analysis::montecarlo::{reflect, whole_steps, McMode, McSettings};
 use crate::error::{Error, Result};
-use crate::grid::Grid;
-use crate::montecarlo::{reflect, whole_steps, McMode, McSettings};
-use crate::operator::{Diagnostics, Operator};
-use crate::plot::{line_plot, Scale, Series};
-use crate::problem::{initial_density, Boundary, Problem, Sampling};
+use crate::model::problem::{initial_density, Boundary, Problem, Sampling};
+use crate::reports::plot::{line_plot, Scale, Series};
+use crate::reports::validation::{multipliers, zero_of_g, Runner, Summary};
 use crate::run::{moments, snapshot_times, Outcome, RunReport, RunSettings, Snapshot};
 use crate::scheme::Scheme;
+use crate::space::grid::Grid;
+use crate::space::operator::{Diagnostics, Operator};
 use crate::stats::Stats;
-use crate::validation::{multipliers, zero_of_g, Runner, Summary};
 
 /// Which discrete-time model a transfer run discretises.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -1100,7 +1100,7 @@ pub fn run_transfer_with(
     let grid = Grid::new(problem.a, problem.b, settings.cells)
         .map_err(|e| e.with_origin(&problem.origin))?;
     let transfer = Transfer::build(problem, grid, kind, options)?;
-    let flux = crate::flux::by_name("upwind")?;
+    let flux = crate::space::flux::by_name("upwind")?;
     let op = Operator::assemble(problem, grid, flux.as_ref())?;
     let fp = op.diagnostics(false);
     let diagnostics = Diagnostics {
@@ -1279,7 +1279,7 @@ fn w1_noise_floor(grid: &Grid, p: &[f64], n: usize) -> f64 {
 fn two_grid_w1(fine: &RunReport, coarse: &RunReport, k: usize) -> Result<f64> {
     let pc = &coarse.snapshots[k].p;
     let prolonged: Vec<f64> = pc.iter().flat_map(|v| [*v, *v]).collect();
-    crate::metrics::wasserstein1(&fine.grid, &fine.snapshots[k].p, &prolonged)
+    crate::analysis::metrics::wasserstein1(&fine.grid, &fine.snapshots[k].p, &prolonged)
 }
 
 /// Model-error report: Fokker–Planck, `transfer-exact`, `transfer-gaussian` and Monte
@@ -1453,7 +1453,7 @@ pub fn models_report(
         let models = [&fp, &ex, &ga];
         let cmps = models
             .iter()
-            .map(|m| crate::compare::compare(m, &mc))
+            .map(|m| crate::analysis::compare::compare(m, &mc))
             .collect::<Result<Vec<_>>>()?;
         let basin = mc
             .region_names
@@ -1471,7 +1471,7 @@ pub fn models_report(
              Each cell: Fokker–Planck / transfer-exact / transfer-gaussian / SGD (Monte Carlo ± 1 s.e.).\n\n\
              | T·t | t | mean | sd | past the barrier | W1 to SGD (floor) |\n|---|---|---|---|---|---|"
         );
-        let row_of = |c: &crate::compare::Comparison, t: f64| {
+        let row_of = |c: &crate::analysis::compare::Comparison, t: f64| {
             c.rows.iter().position(|r| (r.t - t).abs() < 1e-9)
         };
         for &x in &table_tt {
@@ -1479,7 +1479,8 @@ pub fn models_report(
             let Some(k) = row_of(&cmps[0], t) else {
                 continue;
             };
-            let r: Vec<&crate::compare::CompareRow> = cmps.iter().map(|c| &c.rows[k]).collect();
+            let r: Vec<&crate::analysis::compare::CompareRow> =
+                cmps.iter().map(|c| &c.rows[k]).collect();
             let mcm = &r[0].mc;
             let fmt3 = |f: &dyn Fn(&crate::run::Moments) -> f64, m: f64, se: f64| {
                 format!(
@@ -1533,7 +1534,7 @@ pub fn models_report(
         let tag = format!("lr{lr}");
         let mut files = vec![];
         // mean, sd and basin: model lines and SGD points
-        type Get = fn(&crate::compare::CompareRow, usize) -> f64;
+        type Get = fn(&crate::analysis::compare::CompareRow, usize) -> f64;
         let quantities: [(&str, &str, Get, Get, Get); 3] = [
             (
                 "mean",
@@ -1624,7 +1625,7 @@ pub fn models_report(
                     continue;
                 };
                 let grid = &ex.grid;
-                let bins = crate::compare::COARSE_BINS;
+                let bins = crate::analysis::compare::COARSE_BINS;
                 let bw = (grid.b - grid.a) / bins as f64;
                 let centres: Vec<f64> = (0..bins).map(|i| grid.a + (i as f64 + 0.5) * bw).collect();
                 let mut series: Vec<Series> = names
@@ -1634,7 +1635,7 @@ pub fn models_report(
                         Series::line(
                             n.to_string(),
                             centres.clone(),
-                            crate::compare::coarse_masses(grid, &m.snapshots[k].p, bins)
+                            crate::analysis::compare::coarse_masses(grid, &m.snapshots[k].p, bins)
                                 .iter()
                                 .map(|v| v / bw)
                                 .collect(),
@@ -1642,7 +1643,7 @@ pub fn models_report(
                     })
                     .collect();
                 if let Some(hst) = mc.histograms.iter().find(|s| (s.t - t).abs() < 1e-9) {
-                    let hm = crate::compare::coarse_masses(grid, &hst.p, bins);
+                    let hm = crate::analysis::compare::coarse_masses(grid, &hst.p, bins);
                     let nn = REPORT_PARTICLES as f64;
                     series.push(Series::points(
                         "SGD (MC ± 1 s.e.)",

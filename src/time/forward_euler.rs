@@ -5,7 +5,7 @@
 
 use super::{fixed_step, Integrator};
 use crate::error::Result;
-use crate::operator::Operator;
+use crate::space::operator::Operator;
 use crate::stats::Stats;
 
 /// Forward Euler (explicit, order 1, positive below the step limit 1/max|A_ii|).

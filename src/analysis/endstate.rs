@@ -77,13 +77,13 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::analysis::montecarlo::McMode;
 use crate::error::{Error, Result};
-use crate::flux::{self, FaceData};
-use crate::grid::Grid;
-use crate::model::{ClosureLandscape, Landscape};
-use crate::montecarlo::McMode;
-use crate::operator::{drift_integral, Operator, Tridiag};
-use crate::problem::{initial_density, Boundary, Initial, Problem, Region, Sampling};
+use crate::model::landscape::{ClosureLandscape, Landscape};
+use crate::model::problem::{initial_density, Boundary, Initial, Problem, Region, Sampling};
+use crate::space::flux::{self, FaceData};
+use crate::space::grid::Grid;
+use crate::space::operator::{drift_integral, Operator, Tridiag};
 
 /// The flux whose operator stands for "the PDE" in the reports (the crate's default).
 pub const PDE_FLUX: &str = "scharfetter-gummel";
@@ -1945,7 +1945,7 @@ fn first_passage(
                 seed ^ (blk as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
             );
             let count = FP_BLOCK.min(particles - blk * FP_BLOCK);
-            let mut rule = crate::montecarlo::StepRule::new(problem, mode);
+            let mut rule = crate::analysis::montecarlo::StepRule::new(problem, mode);
             let mut out = Vec::with_capacity(count);
             for _ in 0..count {
                 let mut w = x0;
@@ -2120,20 +2120,20 @@ fn window_ratio(grid: &Grid, p: &[f64]) -> f64 {
 /// flat-minimum bias across T and B against long Monte Carlo runs. About 30 s release on
 /// two cores.
 pub fn end_states_report(
-    runner: &dyn crate::validation::Runner,
+    runner: &dyn crate::reports::validation::Runner,
     dir: &Path,
     name: &str,
     command: &str,
-) -> Result<crate::validation::Summary> {
-    use crate::montecarlo::McSettings;
-    use crate::plot::{line_plot, Scale, Series};
+) -> Result<crate::reports::validation::Summary> {
+    use crate::analysis::montecarlo::McSettings;
+    use crate::reports::plot::{line_plot, Scale, Series};
     use crate::run::RunSettings;
     use crate::scheme::Scheme;
 
     let clock = Instant::now();
     let plot_dir = dir.join(name);
     std::fs::create_dir_all(&plot_dir).map_err(io_err(&plot_dir))?;
-    let mut sum = crate::validation::Summary::default();
+    let mut sum = crate::reports::validation::Summary::default();
     let mut md = String::new();
     let _ = writeln!(
         md,
@@ -2377,7 +2377,7 @@ pub fn end_states_report(
         .iter()
         .find(|c| c.kind == CriticalKind::NoisyMinimum)
         .map_or(f64::NAN, |c| c.w);
-    let (mult, lyap) = crate::validation::multipliers(&seed, wstar);
+    let (mult, lyap) = crate::reports::validation::multipliers(&seed, wstar);
     let _ = writeln!(
         md,
         "## 2. The point mass on `seed`\n\n\

@@ -9,9 +9,9 @@
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::flux::{FaceData, Flux};
-use crate::grid::Grid;
-use crate::problem::{Boundary, Coeffs, Problem};
+use crate::model::problem::{Boundary, Coeffs, Problem};
+use crate::space::flux::{FaceData, Flux};
+use crate::space::grid::Grid;
 
 /// A tridiagonal matrix stored by diagonals (row i: lower[i] x_{i−1} + diag[i] x_i + upper[i] x_{i+1}).
 #[derive(Clone, Debug, PartialEq)]
@@ -263,7 +263,7 @@ impl Operator {
     /// slowest relaxation rate, estimated by inverse iteration on A (deflated of the
     /// stationary mode on zero-flux problems). `None` when it does not converge.
     pub fn stiffness_ratio(&self) -> Option<f64> {
-        crate::linalg::stiffness_ratio(&self.a, self.boundary == Boundary::ZeroFlux)
+        crate::space::linalg::stiffness_ratio(&self.a, self.boundary == Boundary::ZeroFlux)
     }
 
     /// The discrete stationary density of a zero-flux operator, normalised to mass one.

@@ -21,8 +21,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::grid::Grid;
-use crate::problem::{initial_density, Boundary, Initial, Problem, Sampling};
+use crate::model::problem::{initial_density, Boundary, Initial, Problem, Sampling};
+use crate::space::grid::Grid;
 
 /// Which discrete process the particles follow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

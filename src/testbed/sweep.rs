@@ -24,11 +24,11 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::grid::Grid;
-use crate::model::seed_landscape;
-use crate::problem::{Boundary, Problem};
+use crate::model::landscape::seed_landscape;
+use crate::model::problem::{Boundary, Problem};
 use crate::run::{run, Outcome, RunSettings};
 use crate::scheme::{Scheme, StepKind};
+use crate::space::grid::Grid;
 use crate::stats::Stats;
 
 /// A stiffness knob applied to a problem before it is run.
@@ -533,7 +533,7 @@ pub fn run_job(
         let limit = Grid::new(problem.a, problem.b, job.cells)
             .and_then(|g| {
                 let flux = scheme.build_flux()?;
-                crate::operator::Operator::assemble(problem, g, flux.as_ref())
+                crate::space::operator::Operator::assemble(problem, g, flux.as_ref())
             })
             .map(|op| op.explicit_limit());
         if let Ok(limit) = limit {

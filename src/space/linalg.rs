@@ -7,7 +7,7 @@
 //! no allocation.
 
 use crate::error::{Error, Result};
-use crate::operator::Tridiag;
+use crate::space::operator::Tridiag;
 
 /// LU factors of a tridiagonal matrix without pivoting (Thomas algorithm).
 #[derive(Clone, Debug)]

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::{
+use crate::model::landscape::{
     ou_landscape, seed_landscape, spreading_landscape, vanishing_noise_landscape, FormulaLandscape,
     Landscape,
 };
@@ -161,7 +161,7 @@ pub const BUILTIN_PROBLEMS: &[(&str, &str)] = &[
         "vanishing-noise",
         "G = W − 1, S² = (W − 1)² + ε: the noise vanishes at the minimum (ε = noise_floor, default 0)",
     ),
-    ("wide-narrow", crate::endstate::WIDE_NARROW_SUMMARY),
+    ("wide-narrow", crate::analysis::endstate::WIDE_NARROW_SUMMARY),
 ];
 
 /// Boundary of the `pit` and `basin` regions of the seed problem (the barrier, G = 0).
@@ -206,7 +206,7 @@ impl Problem {
                     .join(", "),
             })?;
         if name == "wide-narrow" {
-            return Ok(crate::endstate::wide_narrow_problem());
+            return Ok(crate::analysis::endstate::wide_narrow_problem());
         }
         let seed_regions = vec![
             Region {
@@ -631,7 +631,7 @@ impl ProblemFile {
                 InitialSpec::Uniform => Initial::Uniform,
                 InitialSpec::Csv { path } => {
                     let full = dir.join(path);
-                    let (cols, rows) = crate::model::read_numeric_csv(&full)?;
+                    let (cols, rows) = crate::model::landscape::read_numeric_csv(&full)?;
                     let col = |name: &str| {
                         cols.iter()
                             .position(|c| c == name)
@@ -672,7 +672,7 @@ impl ProblemFile {
 }
 
 /// Cell averages of the initial density on `grid`, normalised to mass one.
-pub fn initial_density(problem: &Problem, grid: &crate::grid::Grid) -> Result<Vec<f64>> {
+pub fn initial_density(problem: &Problem, grid: &crate::space::grid::Grid) -> Result<Vec<f64>> {
     let h = grid.h();
     let mut p: Vec<f64> = match &problem.initial {
         Initial::Normal { mean, sd } => {

@@ -10,12 +10,12 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::analysis::montecarlo::{simulate, write_mc, McMode, McReport, McSettings};
 use crate::error::Result;
-use crate::montecarlo::{simulate, write_mc, McMode, McReport, McSettings};
-use crate::problem::{Problem, BUILTIN_PROBLEMS};
+use crate::model::problem::{Problem, BUILTIN_PROBLEMS};
+use crate::reports::validation::{seed_validation, Runner, ValidationOptions};
 use crate::run::{run_with_progress, RunReport, RunSettings};
 use crate::scheme::{catalogue, Scheme};
-use crate::validation::{seed_validation, Runner, ValidationOptions};
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -412,11 +412,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Mc(a) => mc(a)?,
         Command::Stationary(a) => {
             let p = Problem::resolve(&a.problem)?;
-            print!("{}", crate::endstate::stationary(&p, a.cells)?.text());
+            print!(
+                "{}",
+                crate::analysis::endstate::stationary(&p, a.cells)?.text()
+            );
         }
         Command::Escape(a) => {
             let p = Problem::resolve(&a.problem)?;
-            let opts = crate::endstate::EscapeOptions {
+            let opts = crate::analysis::endstate::EscapeOptions {
                 wall: a.wall,
                 cells: a.cells,
                 particles: a.particles,
@@ -428,11 +431,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     .collect::<Result<Vec<_>>>()?,
                 seed: a.seed,
                 max_steps: a.max_steps,
-                ..crate::endstate::EscapeOptions::default()
+                ..crate::analysis::endstate::EscapeOptions::default()
             };
             print!(
                 "{}",
-                crate::endstate::escape(&p, a.from, a.past, &opts)?.text()
+                crate::analysis::endstate::escape(&p, a.from, a.past, &opts)?.text()
             );
         }
         Command::Problems => {
@@ -449,7 +452,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Report(a) => report(&a)?,
         Command::Sweep(a) => sweep_cmd(a)?,
         Command::Merge(a) => {
-            let recs = crate::sweep::merge(&a.inputs, &a.out)?;
+            let recs = crate::testbed::sweep::merge(&a.inputs, &a.out)?;
             println!("merged {} records into {}", recs.len(), a.out.display());
         }
         Command::Recommend(a) => recommend_cmd(a)?,
@@ -536,12 +539,12 @@ fn solve_model(
     scheme: Option<&str>,
     settings: &RunSettings,
 ) -> Result<RunReport> {
-    match crate::transfer::Model::parse(model)? {
-        crate::transfer::Model::FokkerPlanck => {
+    match crate::time::transfer::Model::parse(model)? {
+        crate::time::transfer::Model::FokkerPlanck => {
             let scheme = Scheme::resolve(scheme.unwrap_or("scharfetter-gummel"))?;
             solve_one(problem, &scheme, settings)
         }
-        crate::transfer::Model::Transfer(kind) => {
+        crate::time::transfer::Model::Transfer(kind) => {
             if let Some(s) = scheme {
                 return Err(crate::Error::invalid(
                     "scheme",
@@ -550,7 +553,7 @@ fn solve_model(
                 ));
             }
             let pb = progress_bar(&format!("{} / {model}", problem.name));
-            let r = crate::transfer::run_transfer(problem, kind, settings);
+            let r = crate::time::transfer::run_transfer(problem, kind, settings);
             pb.finish_and_clear();
             r
         }
@@ -570,7 +573,7 @@ fn solve(a: SolveArgs) -> Result<()> {
         ..RunSettings::default()
     };
     let report = solve_model(&problem, &a.model, a.scheme.as_deref(), &settings)?;
-    crate::output::write_run(&report, &a.out)?;
+    crate::run::output::write_run(&report, &a.out)?;
     print_summary(&report);
     println!(
         "  wrote {}/{{moments.csv, density.csv, run.json}}",
@@ -646,8 +649,9 @@ fn inspect(a: InspectArgs) -> Result<()> {
     let problem = Problem::resolve(&a.problem)?;
     problem.validate()?;
     let scheme = Scheme::resolve(&a.scheme)?;
-    let grid = crate::grid::Grid::new(problem.a, problem.b, a.cells)?;
-    let op = crate::operator::Operator::assemble(&problem, grid, scheme.build_flux()?.as_ref())?;
+    let grid = crate::space::grid::Grid::new(problem.a, problem.b, a.cells)?;
+    let op =
+        crate::space::operator::Operator::assemble(&problem, grid, scheme.build_flux()?.as_ref())?;
     let d = op.diagnostics(true);
     println!(
         "{} / {} (flux {}) on {} cells, h = {:.4e}",
@@ -776,9 +780,10 @@ fn report(a: &ReportArgs) -> Result<()> {
     lines.extend(s.lines);
     let s = crate::reports::convergence_report(out, &sizes, &a.cache, &progress)?;
     lines.extend(s.lines);
-    let s = crate::transfer::models_report(&WithProgress, out, "models", command)?;
+    let s = crate::time::transfer::models_report(&WithProgress, out, "models", command)?;
     lines.extend(s.lines);
-    let s = crate::endstate::end_states_report(&WithProgress, out, "end-states", command)?;
+    let s =
+        crate::analysis::endstate::end_states_report(&WithProgress, out, "end-states", command)?;
     lines.extend(s.lines);
     pb.finish_and_clear();
     let index = crate::reports::write_index(
@@ -808,7 +813,7 @@ fn sweep_cmd(a: SweepArgs) -> Result<()> {
     let knobs = a
         .knobs
         .split(',')
-        .map(crate::sweep::Knob::parse)
+        .map(crate::testbed::sweep::Knob::parse)
         .collect::<Result<Vec<_>>>()?;
     let shard = match &a.shard {
         None => None,
@@ -821,7 +826,7 @@ fn sweep_cmd(a: SweepArgs) -> Result<()> {
             ))
         }
     };
-    let spec = crate::sweep::SweepSpec {
+    let spec = crate::testbed::sweep::SweepSpec {
         problems: list("problems", &a.problems)?,
         knobs,
         cards,
@@ -837,7 +842,7 @@ fn sweep_cmd(a: SweepArgs) -> Result<()> {
         cache_dir: a.cache.clone(),
     };
     let pb = counter_bar("sweep");
-    let recs = crate::sweep::sweep(&spec, &a.out, shard, &|d, t| {
+    let recs = crate::testbed::sweep::sweep(&spec, &a.out, shard, &|d, t| {
         pb.set_length(t as u64);
         pb.set_position(d as u64);
     })?;
@@ -872,7 +877,7 @@ fn recommend_cmd(a: RecommendArgs) -> Result<()> {
         }
     };
     let pb = counter_bar("recommend");
-    let r = crate::recommend::recommend(&a.problem, a.tol, use_l1, &a.cache, &|d, t| {
+    let r = crate::testbed::recommend::recommend(&a.problem, a.tol, use_l1, &a.cache, &|d, t| {
         pb.set_length(t as u64);
         pb.set_position(d as u64);
     })?;
@@ -902,7 +907,7 @@ fn compare_cmd(a: CompareArgs) -> Result<()> {
             cells: a.cells,
         },
     )?;
-    let cmp = crate::compare::compare(&model, &mc)?;
+    let cmp = crate::analysis::compare::compare(&model, &mc)?;
     println!(
         "{}: {} ({} cells, outcome {}) against Monte Carlo {} ({} particles, ± 1 s.e.)",
         problem.name,
@@ -913,11 +918,12 @@ fn compare_cmd(a: CompareArgs) -> Result<()> {
         mc.particles
     );
     print!("{}", cmp.text());
-    let times: Vec<f64> = crate::compare::spread_indices(model.moments.len(), 4)
+    let times: Vec<f64> = crate::analysis::compare::spread_indices(model.moments.len(), 4)
         .into_iter()
         .map(|i| model.moments[i].t)
         .collect();
-    let files = crate::compare::write_plots(&a.out, "compare", &model, &mc, &cmp, &times)?;
+    let files =
+        crate::analysis::compare::write_plots(&a.out, "compare", &model, &mc, &cmp, &times)?;
     let table = a.out.join("compare.md");
     std::fs::write(&table, cmp.markdown()).map_err(|source| crate::Error::Io {
         path: table.clone(),

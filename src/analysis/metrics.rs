@@ -7,7 +7,7 @@
 //! cells: moving a point mass m by δ costs m·δ, however the spike is resolved.
 
 use crate::error::{Error, Result};
-use crate::grid::Grid;
+use crate::space::grid::Grid;
 
 /// Wasserstein-1 distance ∫ |F_p − F_q| dW between two cell-average densities on
 /// the same grid (exact for piecewise-constant densities).

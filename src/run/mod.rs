@@ -6,15 +6,17 @@
 //! run early with outcome `diverged` and the time and step where it was seen; the last
 //! finite snapshot is kept, and no non-finite value is ever written out.
 
+pub mod output;
+
 use std::time::Instant;
 
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::grid::Grid;
-use crate::operator::{Diagnostics, Operator};
-use crate::problem::{initial_density, Boundary, Problem};
+use crate::model::problem::{initial_density, Boundary, Problem};
 use crate::scheme::Scheme;
+use crate::space::grid::Grid;
+use crate::space::operator::{Diagnostics, Operator};
 use crate::stats::Stats;
 
 /// How a run ended, worst first: `failed` > `diverged` > `negative` > `oscillating` > `ok`.

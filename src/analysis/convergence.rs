@@ -10,11 +10,11 @@
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::grid::Grid;
-use crate::operator::Operator;
-use crate::problem::Problem;
+use crate::model::problem::Problem;
 use crate::run::{run, RunSettings};
 use crate::scheme::{Scheme, StepKind};
+use crate::space::grid::Grid;
+use crate::space::operator::Operator;
 
 /// Measured orders of one card.
 #[derive(Clone, Debug, Serialize)]

@@ -1,0 +1,9 @@
+//! The space layer: finite-volume grids, two-point face fluxes, the assembled
+//! tridiagonal operator A of dP/dt = A P, and tridiagonal linear algebra.
+//!
+//! It imports only the model layer.
+
+pub mod flux;
+pub mod grid;
+pub mod linalg;
+pub mod operator;
