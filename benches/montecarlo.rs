@@ -9,7 +9,7 @@
 //! answer. Ratios are measured side by side in one run.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use probcurrent::analysis::compare::coarse_l1;
+use probcurrent::analysis::metrics::binned_l1;
 use probcurrent::analysis::montecarlo::{simulate, McMode, McSettings};
 use probcurrent::{run, Grid, Problem, RunSettings, Scheme};
 use std::time::{Duration, Instant};
@@ -72,7 +72,13 @@ fn accuracy_cost(_c: &mut Criterion) {
         )
         .expect("mc");
         let secs = t0.elapsed().as_secs_f64();
-        let e = coarse_l1(&grid, &r.histograms.last().expect("hist").p, &truth, 60);
+        let e = binned_l1(
+            &grid,
+            &r.histograms.last().expect("hist").p,
+            &grid,
+            &truth,
+            60,
+        );
         println!(
             "{:>28} {e:>12.3e} {secs:>10.4}",
             format!("MC {particles} particles")
@@ -95,9 +101,10 @@ fn accuracy_cost(_c: &mut Criterion) {
         .expect("run");
         let secs = t0.elapsed().as_secs_f64();
         let g = Grid::new(p.a, p.b, n).expect("grid");
-        let e = coarse_l1(
+        let e = binned_l1(
             &g,
             &r.snapshots.last().expect("snap").p,
+            &g,
             &exact(&g, m, v),
             60,
         );

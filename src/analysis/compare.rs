@@ -4,42 +4,14 @@
 //! snapshot the table holds mean, sd and region masses of each (Monte Carlo with
 //! standard errors), the Wasserstein-1 distance between the density and the particle
 //! histogram (robust to spikes narrower than a cell), and the L1 distance of the two on
-//! a coarse 60-bin histogram (the fine-grid L1 of a histogram measures sampling noise).
-
-use std::path::Path;
+//! the coarse 60-bin histogram of [`crate::analysis::metrics::binned_l1`] (the fine-grid L1 of a histogram measures sampling noise).
 
 use serde::Serialize;
 
-use crate::analysis::metrics::wasserstein1;
+use crate::analysis::metrics::{binned_l1, wasserstein1, COARSE_BINS};
 use crate::analysis::montecarlo::{McMoments, McReport};
 use crate::error::Result;
-use crate::reports::plot::{line_plot, Scale, Series};
 use crate::run::{Moments, RunReport};
-use crate::space::grid::Grid;
-
-/// Bins of the coarse histogram used for the L1 distance (DESIGN §4).
-pub const COARSE_BINS: usize = 60;
-
-/// Cell densities summed into `bins` equal bins (masses per bin); exact when
-/// `bins` divides the number of cells, else each cell goes to the bin of its centre.
-pub fn coarse_masses(grid: &Grid, p: &[f64], bins: usize) -> Vec<f64> {
-    let mut out = vec![0.0; bins];
-    let h = grid.h();
-    for (i, v) in p.iter().enumerate() {
-        let k = ((grid.centre(i) - grid.a) / (grid.b - grid.a) * bins as f64) as usize;
-        out[k.min(bins - 1)] += v * h;
-    }
-    out
-}
-
-/// L1 distance of two densities on a coarse histogram of `bins` bins: Σ |m_p − m_q|.
-pub fn coarse_l1(grid: &Grid, p: &[f64], q: &[f64], bins: usize) -> f64 {
-    coarse_masses(grid, p, bins)
-        .iter()
-        .zip(coarse_masses(grid, q, bins))
-        .map(|(a, b)| (a - b).abs())
-        .sum()
-}
 
 /// One snapshot of the comparison.
 #[derive(Clone, Debug, Serialize)]
@@ -87,7 +59,7 @@ pub fn compare(model: &RunReport, mc: &McReport) -> Result<Comparison> {
             model: m.clone(),
             mc: mc.moments[k].clone(),
             w1: wasserstein1(&model.grid, &snap.p, &hist.p)?,
-            l1_coarse: coarse_l1(&model.grid, &snap.p, &hist.p, COARSE_BINS),
+            l1_coarse: binned_l1(&model.grid, &snap.p, &model.grid, &hist.p, COARSE_BINS),
         });
     }
     Ok(Comparison {
@@ -175,96 +147,4 @@ pub fn spread_indices(n: usize, k: usize) -> Vec<usize> {
     let mut v: Vec<usize> = (0..k).map(|j| j * (n - 1) / (k - 1)).collect();
     v.dedup();
     v
-}
-
-/// Write the comparison plots into `dir` with file names starting `prefix`:
-/// `<prefix>-density.svg` (density against the 60-bin histogram at a few times) and
-/// `<prefix>-moments.svg` (mean ± sd over time). Returns the file names written.
-pub fn write_plots(
-    dir: &Path,
-    prefix: &str,
-    model: &RunReport,
-    mc: &McReport,
-    cmp: &Comparison,
-    times: &[f64],
-) -> Result<Vec<String>> {
-    std::fs::create_dir_all(dir).map_err(|source| crate::Error::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let grid = &model.grid;
-    let bins = COARSE_BINS;
-    let bw = (grid.b - grid.a) / bins as f64;
-    let centres: Vec<f64> = (0..bins).map(|k| grid.a + (k as f64 + 0.5) * bw).collect();
-    let mut series = Vec::new();
-    for (c, &t) in times.iter().enumerate() {
-        let Some(snap) = model.snapshots.iter().find(|s| (s.t - t).abs() < 1e-9) else {
-            continue;
-        };
-        let Some(hist) = mc.histograms.iter().find(|s| (s.t - t).abs() < 1e-9) else {
-            continue;
-        };
-        let pm: Vec<f64> = coarse_masses(grid, &snap.p, bins)
-            .iter()
-            .map(|m| m / bw)
-            .collect();
-        let hm = coarse_masses(grid, &hist.p, bins);
-        let n = mc.particles as f64;
-        let he: Vec<f64> = hm.iter().map(|m| (m * n).sqrt() / n / bw).collect();
-        let hm: Vec<f64> = hm.iter().map(|m| m / bw).collect();
-        series.push(Series::line(format!("{} t={t}", model.scheme), centres.clone(), pm).color(c));
-        series.push(
-            Series::points(
-                format!("MC {} t={t}", mc.mode.as_str()),
-                centres.clone(),
-                hm,
-                Some(he),
-            )
-            .color(c),
-        );
-    }
-    let f1 = format!("{prefix}-density.svg");
-    line_plot(
-        &dir.join(&f1),
-        &format!("{}: density (60 bins) vs Monte Carlo", model.problem),
-        "w",
-        "density",
-        &series,
-        Scale::Linear,
-    )?;
-    let ts: Vec<f64> = cmp.rows.iter().map(|r| r.t).collect();
-    let f2 = format!("{prefix}-moments.svg");
-    line_plot(
-        &dir.join(&f2),
-        &format!("{}: mean and sd over time", model.problem),
-        "t (steps)",
-        "w",
-        &[
-            Series::line(
-                format!("mean {}", model.scheme),
-                ts.clone(),
-                cmp.rows.iter().map(|r| r.model.mean).collect(),
-            ),
-            Series::points(
-                format!("mean MC {}", mc.mode.as_str()),
-                ts.clone(),
-                cmp.rows.iter().map(|r| r.mc.mean).collect(),
-                Some(cmp.rows.iter().map(|r| 2.0 * r.mc.mean_se).collect()),
-            ),
-            Series::line(
-                format!("sd {}", model.scheme),
-                ts.clone(),
-                cmp.rows.iter().map(|r| r.model.sd).collect(),
-            )
-            .dashed(),
-            Series::points(
-                format!("sd MC {}", mc.mode.as_str()),
-                ts.clone(),
-                cmp.rows.iter().map(|r| r.mc.sd).collect(),
-                Some(cmp.rows.iter().map(|r| 2.0 * r.mc.sd_se).collect()),
-            ),
-        ],
-        Scale::Linear,
-    )?;
-    Ok(vec![f1, f2])
 }

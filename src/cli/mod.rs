@@ -922,8 +922,7 @@ fn compare_cmd(a: CompareArgs) -> Result<()> {
         .into_iter()
         .map(|i| model.moments[i].t)
         .collect();
-    let files =
-        crate::analysis::compare::write_plots(&a.out, "compare", &model, &mc, &cmp, &times)?;
+    let files = crate::reports::compare::write_plots(&a.out, "compare", &model, &mc, &cmp, &times)?;
     let table = a.out.join("compare.md");
     std::fs::write(&table, cmp.markdown()).map_err(|source| crate::Error::Io {
         path: table.clone(),

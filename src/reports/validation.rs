@@ -14,10 +14,11 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
-use crate::analysis::compare::{compare, spread_indices, write_plots, Comparison};
+use crate::analysis::compare::{compare, spread_indices, Comparison};
 use crate::analysis::montecarlo::{McMode, McReport, McSettings};
 use crate::error::{Error, Result};
 use crate::model::problem::Problem;
+use crate::reports::compare::write_plots;
 use crate::reports::plot::{line_plot, Scale, Series};
 use crate::run::{RunReport, RunSettings};
 use crate::scheme::Scheme;

@@ -23,6 +23,7 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::metrics::{bin_masses, w1_between, COARSE_BINS};
 use crate::error::{Error, Result};
 use crate::model::landscape::seed_landscape;
 use crate::model::problem::{Boundary, Problem};
@@ -330,68 +331,6 @@ pub fn jobs(spec: &SweepSpec) -> Result<Vec<Job>> {
     Ok(out)
 }
 
-/// Cumulative distribution of a cell-average density at the faces of its grid.
-fn cdf(grid: &Grid, p: &[f64]) -> Vec<f64> {
-    let h = grid.h();
-    let mut f = Vec::with_capacity(grid.n + 1);
-    let mut acc = 0.0;
-    f.push(0.0);
-    for v in p {
-        acc += v * h;
-        f.push(acc);
-    }
-    f
-}
-
-fn cdf_at(grid: &Grid, f: &[f64], x: f64) -> f64 {
-    let s = ((x - grid.a) / grid.h()).clamp(0.0, grid.n as f64);
-    let i = (s.floor() as usize).min(grid.n - 1);
-    f[i] + (s - i as f64) * (f[i + 1] - f[i])
-}
-
-/// Wasserstein-1 distance ∫|F_p − F_q| between densities on two grids of the same
-/// domain (exact for piecewise-constant densities: integrated between the union of
-/// both grids' faces, where F_p − F_q is linear).
-pub fn w1_between(gp: &Grid, p: &[f64], gq: &Grid, q: &[f64]) -> f64 {
-    let (fp, fq) = (cdf(gp, p), cdf(gq, q));
-    let mut xs: Vec<f64> = (0..=gp.n)
-        .map(|i| gp.face(i))
-        .chain((0..=gq.n).map(|i| gq.face(i)))
-        .collect();
-    xs.sort_by(f64::total_cmp);
-    xs.dedup_by(|a, b| (*a - *b).abs() <= 1e-14 * (1.0 + b.abs()));
-    let mut sum = 0.0;
-    let mut d0 = cdf_at(gp, &fp, xs[0]) - cdf_at(gq, &fq, xs[0]);
-    for w in xs.windows(2) {
-        let d1 = cdf_at(gp, &fp, w[1]) - cdf_at(gq, &fq, w[1]);
-        let len = w[1] - w[0];
-        sum += if (d0 >= 0.0) == (d1 >= 0.0) {
-            0.5 * len * (d0.abs() + d1.abs())
-        } else {
-            0.5 * len * (d0 * d0 + d1 * d1) / (d0.abs() + d1.abs())
-        };
-        d0 = d1;
-    }
-    sum
-}
-
-/// Masses of a density in `bins` equal bins of [a, b] (exact: cells split by overlap).
-pub fn bin_masses(grid: &Grid, p: &[f64], bins: usize) -> Vec<f64> {
-    let bw = (grid.b - grid.a) / bins as f64;
-    let h = grid.h();
-    let mut out = vec![0.0; bins];
-    for (i, v) in p.iter().enumerate() {
-        let (l, r) = (grid.face(i), grid.face(i + 1));
-        let k0 = (((l - grid.a) / bw).floor().max(0.0) as usize).min(bins - 1);
-        let k1 = (((r - grid.a) / bw).ceil().max(1.0) as usize).min(bins);
-        for (k, o) in out.iter_mut().enumerate().take(k1).skip(k0) {
-            let lo = grid.a + k as f64 * bw;
-            *o += v * h * grid.overlap(i, lo, lo + bw);
-        }
-    }
-    out
-}
-
 /// A cached reference solution: the density at t_end on a fine grid.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Reference {
@@ -585,8 +524,8 @@ pub fn run_job(
         let w1 = w1_between(&rep.grid, &snap.p, &reference.grid, &reference.p);
         rec.w1 = Some(w1);
         let (a, b) = (
-            bin_masses(&rep.grid, &snap.p, 60),
-            bin_masses(&reference.grid, &reference.p, 60),
+            bin_masses(&rep.grid, &snap.p, COARSE_BINS),
+            bin_masses(&reference.grid, &reference.p, COARSE_BINS),
         );
         rec.l1_coarse = Some(a.iter().zip(&b).map(|(x, y)| (x - y).abs()).sum());
         if (rep.grid.a - reference.grid.a).abs() < 1e-12

@@ -1625,7 +1625,7 @@ pub fn models_report(
                     continue;
                 };
                 let grid = &ex.grid;
-                let bins = crate::analysis::compare::COARSE_BINS;
+                let bins = crate::analysis::metrics::COARSE_BINS;
                 let bw = (grid.b - grid.a) / bins as f64;
                 let centres: Vec<f64> = (0..bins).map(|i| grid.a + (i as f64 + 0.5) * bw).collect();
                 let mut series: Vec<Series> = names
@@ -1635,7 +1635,7 @@ pub fn models_report(
                         Series::line(
                             n.to_string(),
                             centres.clone(),
-                            crate::analysis::compare::coarse_masses(grid, &m.snapshots[k].p, bins)
+                            crate::analysis::metrics::bin_masses(grid, &m.snapshots[k].p, bins)
                                 .iter()
                                 .map(|v| v / bw)
                                 .collect(),
@@ -1643,7 +1643,7 @@ pub fn models_report(
                     })
                     .collect();
                 if let Some(hst) = mc.histograms.iter().find(|s| (s.t - t).abs() < 1e-9) {
-                    let hm = crate::analysis::compare::coarse_masses(grid, &hst.p, bins);
+                    let hm = crate::analysis::metrics::bin_masses(grid, &hst.p, bins);
                     let nn = REPORT_PARTICLES as f64;
                     series.push(Series::points(
                         "SGD (MC ± 1 s.e.)",
