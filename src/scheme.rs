@@ -14,6 +14,9 @@ use crate::space::flux::{self, Flux};
 use crate::space::operator::Operator;
 use crate::time::{ForwardEuler, Integrator, Mol, Theta};
 
+/// The card a command runs when none is named.
+pub const DEFAULT_SCHEME: &str = "scharfetter-gummel";
+
 /// The cards of `schemes/`, embedded: (file name, TOML text).
 pub const CATALOGUE: &[(&str, &str)] = &[
     (

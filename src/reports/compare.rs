@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::analysis::compare::Comparison;
+use crate::analysis::compare::{compare, spread_indices, Comparison};
 use crate::analysis::metrics::{bin_masses, COARSE_BINS};
 use crate::analysis::montecarlo::McReport;
 use crate::error::Result;
@@ -101,4 +101,22 @@ pub fn write_plots(
         Scale::Linear,
     )?;
     Ok(vec![f1, f2])
+}
+
+/// Compare `model` with `mc` and write the plots (at four times spread over the run)
+/// and the table `compare.md` into `dir`; returns the comparison and the files written.
+pub fn write(dir: &Path, model: &RunReport, mc: &McReport) -> Result<(Comparison, Vec<String>)> {
+    let cmp = compare(model, mc)?;
+    let times: Vec<f64> = spread_indices(model.moments.len(), 4)
+        .into_iter()
+        .map(|i| model.moments[i].t)
+        .collect();
+    let mut files = write_plots(dir, "compare", model, mc, &cmp, &times)?;
+    let table = dir.join("compare.md");
+    std::fs::write(&table, cmp.markdown()).map_err(|source| crate::Error::Io {
+        path: table.clone(),
+        source,
+    })?;
+    files.push("compare.md".into());
+    Ok((cmp, files))
 }

@@ -7,6 +7,7 @@
 //! finite snapshot is kept, and no non-finite value is ever written out.
 
 pub mod output;
+pub mod solve;
 
 use std::time::Instant;
 

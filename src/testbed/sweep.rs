@@ -130,34 +130,64 @@ impl Step {
     }
 }
 
-/// What a sweep runs.
+/// What a sweep runs. With the `cli` feature it is also the `sweep` command's
+/// options (one source for their documentation and defaults).
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct SweepSpec {
-    /// Problem names or files.
+    /// Problems (names or files), comma-separated.
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, default_value = "seed", value_delimiter = ',')
+    )]
     pub problems: Vec<String>,
-    /// Knobs (at least one; [`Knob::None`] for the problem as it is).
+    /// Knobs: k=<pit sharpness> (seed), eps=<noise floor>, or - (the problem as it is).
+    #[cfg_attr(feature = "cli", arg(long, default_value = "-", value_delimiter = ',', value_parser = Knob::parse))]
     pub knobs: Vec<Knob>,
-    /// Card names or files.
+    /// Cards (names or files), comma-separated; none means the whole catalogue.
+    #[cfg_attr(feature = "cli", arg(long, value_delimiter = ','))]
     pub cards: Vec<String>,
     /// Grid sizes.
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, default_value = "300,600,1200", value_delimiter = ',')
+    )]
     pub cells: Vec<usize>,
     /// dt as multiples of the explicit limit (fixed-step cards).
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, default_value = "0.9", value_delimiter = ',')
+    )]
     pub dt_factors: Vec<f64>,
     /// Absolute dt values (fixed-step cards).
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, default_value = "0.1,1", value_delimiter = ',')
+    )]
     pub dts: Vec<f64>,
     /// Relative tolerances (adaptive cards).
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, default_value = "1e-4,1e-6", value_delimiter = ',')
+    )]
     pub rtols: Vec<f64>,
     /// Final time (default: each problem's).
+    #[cfg_attr(feature = "cli", arg(long))]
     pub t_end: Option<f64>,
     /// W1 error above which a finished run is `inaccurate` (default 1e-2).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 1e-2))]
     pub tol: f64,
     /// Largest fixed-step cost, steps × cells, before a run is `skipped` (default 5e8).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 5e8))]
     pub budget: f64,
     /// Cells of the reference solution (default 9600).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 9600))]
     pub reference_cells: usize,
     /// Step of the reference solution (default 0.1).
+    #[cfg_attr(feature = "cli", arg(skip = 0.1))]
     pub reference_dt: f64,
-    /// Folder of the reference cache.
+    /// Folder of cached reference solutions.
+    #[cfg_attr(feature = "cli", arg(long = "cache", default_value = "out/cache"))]
     pub cache_dir: PathBuf,
 }
 
@@ -176,7 +206,7 @@ impl Default for SweepSpec {
             budget: 5e8,
             reference_cells: 9600,
             reference_dt: 0.1,
-            cache_dir: PathBuf::from("out/sweep-cache"),
+            cache_dir: PathBuf::from("out/cache"),
         }
     }
 }
@@ -300,9 +330,21 @@ pub struct SweepRecord {
 /// All jobs of a spec, in their deterministic order.
 pub fn jobs(spec: &SweepSpec) -> Result<Vec<Job>> {
     let mut out = Vec::new();
+    let catalogue: Vec<String> = match spec.cards.is_empty() {
+        true => crate::scheme::catalogue()?
+            .into_iter()
+            .map(|s| s.name)
+            .collect(),
+        false => vec![],
+    };
+    let cards = if spec.cards.is_empty() {
+        &catalogue
+    } else {
+        &spec.cards
+    };
     for problem in &spec.problems {
         for knob in &spec.knobs {
-            for card in &spec.cards {
+            for card in cards {
                 let kind = Scheme::resolve(card)?.step_kind();
                 for &cells in &spec.cells {
                     let steps: Vec<Step> = match kind {
@@ -329,6 +371,30 @@ pub fn jobs(spec: &SweepSpec) -> Result<Vec<Job>> {
         }
     }
     Ok(out)
+}
+
+/// How many records fall in each class, e.g. `diverged 3, ok 12`.
+pub fn class_counts(recs: &[SweepRecord]) -> String {
+    let mut counts = BTreeMap::new();
+    for r in recs {
+        *counts.entry(r.class.as_str()).or_insert(0usize) += 1;
+    }
+    let parts: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    parts.join(", ")
+}
+
+/// Parse a shard `i/n` (0 ≤ i < n), as given on the command line.
+pub fn parse_shard(s: &str) -> Result<(usize, usize)> {
+    let bad = || Error::invalid("shard", s, "expected i/n with 0 <= i < n");
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let (i, n): (usize, usize) = (
+        i.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if i >= n {
+        return Err(bad());
+    }
+    Ok((i, n))
 }
 
 /// A cached reference solution: the density at t_end on a fine grid.

@@ -1,0 +1,62 @@
+//! Every report in one call: what `probcurrent report` writes into `reports/`.
+
+use std::path::{Path, PathBuf};
+
+use super::validation::{seed_validation, Runner, ValidationOptions};
+use super::{write_index, Progress, ReportSizes};
+use crate::error::{Error, Result};
+
+/// The reports and what each shows, in the order of the index.
+pub const REPORTS: &[(&str, &str)] = &[
+    ("seed-validation.md", "the seed validations: drift only against gradient descent, spreading only against the exact random walk, full SGD against Monte Carlo, and the learning-rate study"),
+    ("stability.md", "outcome maps over dt × N for every card at pit sharpness k = 10 … 10000, and the largest stable dt per k"),
+    ("work-precision.md", "Wasserstein-1 and L1 error against wall time and work, every card, on seed and ou"),
+    ("convergence.md", "measured orders against each card's claim, and the Scharfetter–Gummel fittings on seed"),
+    ("end-states.md", "stationary densities and point masses, escape times by formula, PDE, Monte Carlo and Kramers, and the flat-minimum bias of the wide-narrow problem across T and B"),
+    ("models.md", "Fokker–Planck, the exact SGD transfer operator, the per-step Gaussian rule and Monte Carlo of SGD side by side across T, with the linear-stability explanation"),
+];
+
+/// Write every report into `out` (full sizes, or `quick` ones for a smoke test),
+/// with reference solutions cached in `cache`; density runs and Monte Carlo go
+/// through `runner`, sweep progress to `progress`. Returns the index file and one
+/// summary line per finding.
+pub fn write_all(
+    out: &Path,
+    quick: bool,
+    cache: &Path,
+    runner: &dyn Runner,
+    progress: Progress,
+) -> Result<(PathBuf, Vec<String>)> {
+    std::fs::create_dir_all(out).map_err(|source| Error::Io {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    let command = if quick {
+        "probcurrent report --quick"
+    } else {
+        "probcurrent report"
+    };
+    let opts = if quick {
+        ValidationOptions {
+            particles: 20_000,
+            particles_lr_study: 5_000,
+            cells: 600,
+            dt: 0.5,
+            ..ValidationOptions::default()
+        }
+    } else {
+        ValidationOptions::default()
+    };
+    let sizes = ReportSizes::new(quick);
+    let mut lines = Vec::new();
+    lines.extend(seed_validation(runner, out, "seed-validation", &opts, command)?.lines);
+    lines.extend(super::stability_report(out, &sizes, cache, progress)?.lines);
+    lines.extend(super::work_precision_report(out, &sizes, cache, progress)?.lines);
+    lines.extend(super::convergence_report(out, &sizes, cache, progress)?.lines);
+    lines.extend(crate::time::transfer::models_report(runner, out, "models", command)?.lines);
+    lines.extend(
+        crate::analysis::endstate::end_states_report(runner, out, "end-states", command)?.lines,
+    );
+    let index = write_index(out, REPORTS, command)?;
+    Ok((index, lines))
+}

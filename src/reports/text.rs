@@ -1,0 +1,171 @@
+//! Plain-text summaries of typed results, as the command line prints them: a run
+//! ([`RunReport`]), a Monte Carlo run ([`McReport`]) and the a-priori diagnostics of an
+//! operator ([`Diagnostics`]). Generated from the results, never typed by hand.
+
+use std::fmt::Write as _;
+
+use crate::analysis::montecarlo::McReport;
+use crate::error::Result;
+use crate::model::problem::Problem;
+use crate::run::RunReport;
+use crate::scheme::Scheme;
+use crate::space::grid::Grid;
+use crate::space::operator::{Diagnostics, Operator};
+
+/// The run's header, outcome, monitors that fired, work and final moments.
+pub fn run_summary(r: &RunReport) -> String {
+    let mut s = String::new();
+    match (r.dt, r.dt_over_limit) {
+        (Some(dt), Some(f)) => writeln!(
+            s,
+            "{} / {} on {} cells, dt = {dt:.4e} ({f:.3} × explicit limit {:.3e})",
+            r.problem, r.scheme, r.cells, r.diagnostics.explicit_limit
+        ),
+        _ => writeln!(
+            s,
+            "{} / {} on {} cells, adaptive steps (rtol {}, atol {}; explicit limit {:.3e})",
+            r.problem,
+            r.scheme,
+            r.cells,
+            r.rtol.map_or("default".into(), |v| format!("{v:e}")),
+            r.atol.map_or("default".into(), |v| format!("{v:e}")),
+            r.diagnostics.explicit_limit
+        ),
+    }
+    .ok();
+    write!(s, "  outcome {}", r.outcome.as_str()).ok();
+    if let (Some(t), Some(k)) = (r.outcome_t, r.outcome_step) {
+        let why = r.reason.as_deref().unwrap_or("");
+        write!(s, " (first at t = {t:.4}, step {k}: {why})").ok();
+    }
+    s.push('\n');
+    if r.events.len() > 1 {
+        let ev: Vec<String> = r
+            .events
+            .iter()
+            .map(|e| format!("{} at t = {:.4} (step {})", e.outcome.as_str(), e.t, e.step))
+            .collect();
+        writeln!(s, "  monitors fired: {}", ev.join(", then ")).ok();
+    }
+    writeln!(
+        s,
+        "  t reached {:.4}  steps {}  wall {:.3} s  min_p {:.3e}  mass_error {}",
+        r.t_reached,
+        r.stats.steps,
+        r.wall_s,
+        r.min_p,
+        r.mass_error.map_or("n/a".into(), |m| format!("{m:.3e}"))
+    )
+    .ok();
+    if let Some(m) = r.moments.last() {
+        write!(s, "  at t = {}: mean {:.5}  sd {:.5}", m.t, m.mean, m.sd).ok();
+        for (name, v) in r.region_names.iter().zip(&m.regions) {
+            write!(s, "  mass_{name} {v:.5}").ok();
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// The Monte Carlo run's header, throughput and final statistics with standard errors.
+pub fn mc_summary(r: &McReport) -> String {
+    let mut s = String::new();
+    writeln!(
+        s,
+        "{} / Monte Carlo {} with {} particles, seed {}: {} steps in {:.3} s ({:.1} million particle-steps/s)",
+        r.problem,
+        r.mode.as_str(),
+        r.particles,
+        r.seed,
+        r.steps,
+        r.wall_s,
+        r.particle_steps as f64 / r.wall_s / 1e6
+    )
+    .ok();
+    if let Some(m) = r.moments.last() {
+        write!(
+            s,
+            "  at t = {}: mean {:.5} ± {:.5}  sd {:.5} ± {:.5}",
+            m.t, m.mean, m.mean_se, m.sd, m.sd_se
+        )
+        .ok();
+        for ((name, v), se) in r.region_names.iter().zip(&m.regions).zip(&m.regions_se) {
+            write!(s, "  mass_{name} {v:.5} ± {se:.5}").ok();
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// The a-priori diagnostics of an operator, one property a line; `header` names the
+/// problem, scheme, flux and grid.
+pub fn diagnostics_text(header: &str, d: &Diagnostics) -> String {
+    let mut s = format!("{header}\n");
+    let line = |s: &mut String, what: &str, v: String| writeln!(s, "  {what:<27} {v}").ok();
+    line(
+        &mut s,
+        "largest cell Péclet number",
+        format!(
+            "{:.4e} at w = {:.5} (faces with D > 0)",
+            d.max_peclet, d.max_peclet_w
+        ),
+    );
+    line(
+        &mut s,
+        "faces with D = 0",
+        format!(
+            "{} (drift only there: Péclet number infinite)",
+            d.zero_diffusion_faces
+        ),
+    );
+    let m = if d.m_matrix {
+        "yes (all off-diagonals >= 0)".to_string()
+    } else {
+        format!(
+            "NO: {} rows with negative off-diagonals, first at w = {:?}",
+            d.negative_offdiagonals, d.negative_offdiagonal_w
+        )
+    };
+    line(&mut s, "M-matrix", m);
+    line(
+        &mut s,
+        "explicit step limit",
+        format!("{:.6e} (1/max|A_ii|)", d.explicit_limit),
+    );
+    let st = match d.stiffness_ratio {
+        Some(r) => format!("{r:.4e} (|λ_fastest| / |λ_slowest non-zero|)"),
+        None => "n/a (spectrum not real: some lower·upper < 0)".to_string(),
+    };
+    line(&mut s, "stiffness ratio", st);
+    s
+}
+
+/// Assemble `scheme`'s operator for `problem` on `cells` cells and describe its
+/// a-priori diagnostics (what `probcurrent inspect` prints).
+pub fn inspect(problem: &Problem, scheme: &Scheme, cells: usize) -> Result<String> {
+    problem.validate()?;
+    let grid = Grid::new(problem.a, problem.b, cells)?;
+    let op = Operator::assemble(problem, grid, scheme.build_flux()?.as_ref())?;
+    let header = format!(
+        "{} / {} (flux {}) on {} cells, h = {:.4e}",
+        problem.name,
+        scheme.name,
+        op.flux,
+        cells,
+        grid.h()
+    );
+    Ok(diagnostics_text(&header, &op.diagnostics(true)))
+}
+
+/// The header line of a model-against-Monte-Carlo comparison.
+pub fn compare_header(model: &RunReport, mc: &McReport) -> String {
+    format!(
+        "{}: {} ({} cells, outcome {}) against Monte Carlo {} ({} particles, ± 1 s.e.)\n",
+        model.problem,
+        model.scheme,
+        model.cells,
+        model.outcome.as_str(),
+        mc.mode.as_str(),
+        mc.particles
+    )
+}
