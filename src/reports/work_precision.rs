@@ -1,5 +1,6 @@
 //! `work-precision.md`: Wasserstein-1 and 60-bin L1 error against wall time and against
-//! work (right-hand sides + linear solves, each O(N)) for every card on `seed` and `ou`
+//! deterministic work (cell-operations: N × (right-hand sides + linear solves +
+//! factorisations + Jacobians)) for every card on `seed` and `ou`
 //! (work–precision diagrams in the sense of Hairer & Wanner, Solving ODEs II, §IV.10).
 
 use std::collections::BTreeMap;
@@ -14,7 +15,7 @@ use crate::reports::validation::Summary;
 use crate::testbed::sweep::{sweep, Knob, SweepRecord, SweepSpec};
 
 /// `work-precision.md`: W1 and L1 (60 bins) error against wall time and against work
-/// (right-hand sides + linear solves, each O(N)), every card, on seed and ou.
+/// in cell-operations ([`crate::testbed::sweep::SweepRecord::work`]), every card, on seed and ou.
 pub fn work_precision_report(
     dir: &Path,
     sizes: &ReportSizes,
@@ -31,7 +32,8 @@ pub fn work_precision_report(
          `data/work-precision-<problem>.jsonl`.\n\n\
          Error at t_end against a converged reference (the `scharfetter-gummel` card on a fine grid \
          at dt = 0.1): Wasserstein-1 (primary) and L1 on a 60-bin histogram, against wall time of \
-         the time loop and against work = right-hand sides + linear solves (each one O(N) pass). \
+         the time loop and against work in cell-operations = N × (right-hand sides + linear solves + factorisations + \
+         Jacobian evaluations), each an O(N) pass over the tridiagonal operator. \
          Each card's points run over N and dt (or rtol); only runs that finished are plotted, and \
          runs that went negative or oscillated are marked in the table below. Wall times come from \
          one run on a shared 2-core machine: compare ratios, not absolute values.\n\n",
@@ -71,7 +73,7 @@ pub fn work_precision_report(
         for (metric, label) in [("w1", "Wasserstein-1 error"), ("l1", "L1 error (60 bins)")] {
             for (xname, xlabel) in [
                 ("time", "wall time of the time loop (s)"),
-                ("work", "right-hand sides + linear solves"),
+                ("work", "cell-operations"),
             ] {
                 let series: Vec<Series> = by_card
                     .iter()
@@ -83,7 +85,7 @@ pub fn work_precision_report(
                                 let x = if xname == "time" {
                                     r.wall_s.max(1e-6)
                                 } else {
-                                    (r.stats.rhs_evals + r.stats.linear_solves).max(1) as f64
+                                    r.work()
                                 };
                                 let y = if metric == "w1" { r.w1 } else { r.l1_coarse };
                                 (x, y.unwrap_or(f64::NAN).max(1e-16))
@@ -135,7 +137,7 @@ pub fn work_precision_report(
                 r.w1.map_or("–".into(), |v| format!("{v:.2e}")),
                 r.l1_coarse.map_or("–".into(), |v| format!("{v:.2e}")),
                 r.wall_s,
-                r.stats.rhs_evals + r.stats.linear_solves,
+                r.work(),
                 r.stats.steps
             );
         }

@@ -6,7 +6,9 @@
 //! oscillations, its error against the converged reference is within the tolerance
 //! (Wasserstein-1 by default, L1 of a 60-bin histogram on request), mass is conserved
 //! to 1e-10 (zero-flux problems), and an explicit card stepped within its limit. The
-//! cheapest qualifying run by wall time wins; every other card gets one line on why it
+//! qualifying run with the least deterministic work ([`SweepRecord::work`], cell-operations;
+//! ties broken by job order) wins, so the same command names the same card on every
+//! machine; wall time is shown, not ranked on. Every other card gets one line on why it
 //! lost.
 
 use std::collections::BTreeMap;
@@ -43,6 +45,13 @@ fn step_label(s: &Step) -> String {
         Step::Dt(d) => format!("dt {d}"),
         Step::Rtol(r) => format!("rtol {r:e}"),
     }
+}
+
+/// Order by deterministic work, then by job order.
+fn cheaper(a: &SweepRecord, b: &SweepRecord) -> std::cmp::Ordering {
+    a.work()
+        .total_cmp(&b.work())
+        .then(a.job.index.cmp(&b.job.index))
 }
 
 /// Run the small sweep and choose.
@@ -83,10 +92,7 @@ pub fn recommend(
         .iter()
         .filter(|r| qualifies(r, tol, use_l1, problem.boundary))
         .collect();
-    let best = ok
-        .iter()
-        .min_by(|a, b| a.wall_s.total_cmp(&b.wall_s))
-        .map(|r| (*r).clone());
+    let best = ok.iter().min_by(|a, b| cheaper(a, b)).map(|r| (*r).clone());
     let mut by_card: BTreeMap<&str, Vec<&SweepRecord>> = BTreeMap::new();
     for r in &records {
         by_card.entry(r.job.card.as_str()).or_default().push(r);
@@ -100,13 +106,14 @@ pub fn recommend(
             .iter()
             .filter(|r| qualifies(r, tol, use_l1, problem.boundary))
             .collect();
-        let why = if let Some(q) = quals.iter().min_by(|a, b| a.wall_s.total_cmp(&b.wall_s)) {
+        let why = if let Some(q) = quals.iter().min_by(|a, b| cheaper(a, b)) {
             format!(
-                "qualifies but costs more: best {:.3e} s at N = {}, {} ({:.1}× the winner)",
-                q.wall_s,
+                "qualifies but costs more: work {:.3e} cell-operations at N = {}, {} ({:.1}× the winner; wall {:.3e} s)",
+                q.work(),
                 q.job.cells,
                 step_label(&q.job.step),
-                q.wall_s / best.as_ref().map_or(q.wall_s, |b| b.wall_s).max(1e-9)
+                q.work() / best.as_ref().map_or(q.work(), |b| b.work()),
+                q.wall_s
             )
         } else {
             let finished: Vec<&&SweepRecord> = rs.iter().filter(|r| err_of(r).is_some()).collect();
@@ -165,7 +172,7 @@ impl Recommendation {
             Some(b) => {
                 let _ = writeln!(
                     s,
-                    "recommended for {} at {metric} ≤ {:e}: {} with N = {}, {} ({} error {:.3e}, wall {:.3e} s, {} steps, min_p {:.2e})",
+                    "recommended for {} at {metric} ≤ {:e}: {} with N = {}, {} ({} error {:.3e}, work {:.3e} cell-operations, wall {:.3e} s, {} steps, min_p {:.2e})",
                     self.problem,
                     self.tol,
                     b.job.card,
@@ -173,6 +180,7 @@ impl Recommendation {
                     step_label(&b.job.step),
                     metric,
                     if self.metric == "l1" { b.l1_coarse } else { b.w1 }.unwrap_or(f64::NAN),
+                    b.work(),
                     b.wall_s,
                     b.stats.steps,
                     b.min_p.unwrap_or(f64::NAN)
@@ -192,7 +200,7 @@ impl Recommendation {
         }
         let _ = writeln!(
             s,
-            "\nevidence ({} runs):\n  {:<28} {:>5} {:>14} {:>11} {:>10} {:>10} {:>10} {:>9}",
+            "\nevidence ({} runs):\n  {:<28} {:>5} {:>14} {:>11} {:>10} {:>10} {:>10} {:>10} {:>9}",
             self.records.len(),
             "card",
             "N",
@@ -201,12 +209,13 @@ impl Recommendation {
             "W1",
             "L1(60)",
             "min_p",
+            "work",
             "wall s"
         );
         for r in &self.records {
             let _ = writeln!(
                 s,
-                "  {:<28} {:>5} {:>14} {:>11} {:>10} {:>10} {:>10} {:>9.3e}",
+                "  {:<28} {:>5} {:>14} {:>11} {:>10} {:>10} {:>10} {:>10.3e} {:>9.3e}",
                 r.job.card,
                 r.job.cells,
                 step_label(&r.job.step),
@@ -214,6 +223,7 @@ impl Recommendation {
                 r.w1.map_or("–".into(), |v| format!("{v:.2e}")),
                 r.l1_coarse.map_or("–".into(), |v| format!("{v:.2e}")),
                 r.min_p.map_or("–".into(), |v| format!("{v:.1e}")),
+                r.work(),
                 r.wall_s
             );
         }

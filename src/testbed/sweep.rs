@@ -319,6 +319,10 @@ pub struct SweepRecord {
     pub mass_error: Option<f64>,
     /// Most negative value over the run.
     pub min_p: Option<f64>,
+    /// Largest value over the run (the scale of `min_p`: the monitors call a value
+    /// below −1e-8 × max_p negative).
+    #[serde(default)]
+    pub max_p: Option<f64>,
     /// Total variation at t_end over its initial value.
     pub tv_growth: Option<f64>,
     /// Wall-clock seconds of the time loop.
@@ -371,6 +375,18 @@ pub fn jobs(spec: &SweepSpec) -> Result<Vec<Job>> {
         }
     }
     Ok(out)
+}
+
+impl SweepRecord {
+    /// Deterministic work of the run in cell-operations: N × (right-hand sides +
+    /// linear solves + factorisations + Jacobian evaluations), each an O(N) operation
+    /// on a tridiagonal operator. Unlike wall time it is the same on every machine and
+    /// every run, so rankings by it reproduce.
+    pub fn work(&self) -> f64 {
+        let s = &self.stats;
+        let ops = s.rhs_evals + s.linear_solves + s.factorizations + s.jacobian_evals;
+        self.job.cells as f64 * ops.max(1) as f64
+    }
 }
 
 /// How many records fall in each class, e.g. `diverged 3, ok 12`.
@@ -505,6 +521,7 @@ pub fn run_job(
         region_err: None,
         mass_error: None,
         min_p: None,
+        max_p: None,
         tv_growth: None,
         wall_s: 0.0,
         stats: Stats::default(),
@@ -577,6 +594,7 @@ pub fn run_job(
     rec.m_matrix = Some(rep.diagnostics.m_matrix);
     rec.mass_error = rep.mass_error;
     rec.min_p = Some(rep.min_p);
+    rec.max_p = Some(rep.max_p);
     rec.wall_s = rep.wall_s;
     rec.stats = rep.stats;
     rec.reason = rep.reason.clone();
