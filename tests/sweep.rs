@@ -161,3 +161,36 @@ fn recommend_on_seed_picks_a_positive_card() {
     assert!(best.w1.unwrap() <= 1e-2);
     assert!(!r.losers.is_empty());
 }
+
+/// The reference cache is keyed by content: editing a problem file under the same name
+/// and cache folder computes a new reference instead of reusing the old one.
+#[test]
+fn edited_problem_file_never_hits_a_stale_cache_entry() {
+    use probcurrent::testbed::sweep::{reference, SweepSpec};
+    let d = tmp("content-key");
+    let file = d.join("mine.toml");
+    let spec = SweepSpec {
+        reference_cells: 200,
+        reference_dt: 0.5,
+        t_end: Some(5.0),
+        cache_dir: d.join("cache"),
+        ..SweepSpec::default()
+    };
+    let solve = |lr: f64| {
+        std::fs::write(&file, format!("base = \"ou\"\nlr = {lr}\n")).unwrap();
+        let p = probcurrent::Problem::resolve(file.to_str().unwrap()).unwrap();
+        reference(&p, "mine", &spec).unwrap()
+    };
+    let first = solve(0.1);
+    let again = solve(0.1);
+    assert_eq!(first.key, again.key, "same content, same key");
+    assert_eq!(first.p, again.p);
+    let edited = solve(0.2);
+    assert_ne!(first.key, edited.key, "an edited lr must change the key");
+    assert!(
+        (first.sd - edited.sd).abs() > 1e-3,
+        "and the reference is recomputed"
+    );
+    let entries = std::fs::read_dir(d.join("cache")).unwrap().count();
+    assert_eq!(entries, 2, "one cache entry per content");
+}

@@ -416,7 +416,7 @@ pub fn parse_shard(s: &str) -> Result<(usize, usize)> {
 /// A cached reference solution: the density at t_end on a fine grid.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Reference {
-    /// Cache key (problem, knob, t_end, resolution).
+    /// Cache key: the [`content_key`] of everything that determines the solution.
     pub key: String,
     /// Grid.
     pub grid: Grid,
@@ -432,14 +432,56 @@ pub struct Reference {
     pub regions: Vec<f64>,
 }
 
-/// Build the reference of `problem` (knob applied), or read it from `cache_dir`.
+/// A hash of everything that determines a reference solution: the tool's version, the
+/// card (all its fields), the grid, the step and final time, and the fully resolved
+/// problem — its scalar settings, its initial density on the grid, and its
+/// coefficients G, G′, S², D, D′ at every centre and face of the grid, bit for bit. An
+/// edited problem file (another `lr`, another formula, another domain) therefore never
+/// hits a stale entry, whatever its name.
+pub fn content_key(
+    problem: &Problem,
+    scheme: &Scheme,
+    grid: &Grid,
+    dt: f64,
+    t_end: f64,
+) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let settings = format!(
+        "probcurrent {}|{scheme:?}|{grid:?}|dt={dt:e}|t_end={t_end:e}|lr={:e}|batch={}|{:?}|[{:e}, {:e}]|{:?}|{:?}|{:?}|scale={:e}|floor={:e}",
+        env!("CARGO_PKG_VERSION"),
+        problem.lr,
+        problem.batch,
+        problem.sampling,
+        problem.a,
+        problem.b,
+        problem.boundary,
+        problem.initial,
+        problem.regions,
+        problem.noise_scale,
+        problem.noise_floor,
+    );
+    h.update(settings.as_bytes());
+    for v in crate::model::problem::initial_density(problem, grid)? {
+        h.update(v.to_le_bytes());
+    }
+    for i in 0..=2 * grid.n {
+        let c = problem.coeffs(grid.a + 0.5 * i as f64 * grid.h());
+        for v in [c.g, c.g_prime, c.s2, c.d, c.d_prime] {
+            h.update(v.to_le_bytes());
+        }
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Build the reference of `problem` (knob applied), or read it from `cache_dir`, where
+/// it is stored under its [`content_key`].
 pub fn reference(problem: &Problem, label: &str, spec: &SweepSpec) -> Result<Reference> {
     let t_end = spec.t_end.unwrap_or(problem.t_end);
-    let key = format!(
-        "{label}|t={t_end}|N={}|dt={}",
-        spec.reference_cells, spec.reference_dt
-    );
-    let fname: String = key
+    let scheme = Scheme::resolve(crate::scheme::DEFAULT_SCHEME)?;
+    let grid = Grid::new(problem.a, problem.b, spec.reference_cells)?;
+    let key = content_key(problem, &scheme, &grid, spec.reference_dt, t_end)?;
+    let fname: String = label
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
@@ -449,6 +491,7 @@ pub fn reference(problem: &Problem, label: &str, spec: &SweepSpec) -> Result<Ref
             }
         })
         .collect();
+    let fname = format!("{fname}-{}", &key[..16]);
     let path = spec.cache_dir.join(format!("ref-{fname}.json"));
     if let Ok(text) = fs::read_to_string(&path) {
         if let Ok(r) = serde_json::from_str::<Reference>(&text) {
@@ -457,7 +500,6 @@ pub fn reference(problem: &Problem, label: &str, spec: &SweepSpec) -> Result<Ref
             }
         }
     }
-    let scheme = Scheme::resolve("scharfetter-gummel")?;
     let rep = run(
         problem,
         &scheme,
