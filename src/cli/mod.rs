@@ -553,7 +553,7 @@ fn solve_model(
                 ));
             }
             let pb = progress_bar(&format!("{} / {model}", problem.name));
-            let r = crate::time::transfer::run_transfer(problem, kind, settings);
+            let r = crate::run::run_transfer(problem, kind, settings);
             pb.finish_and_clear();
             r
         }
@@ -780,7 +780,7 @@ fn report(a: &ReportArgs) -> Result<()> {
     lines.extend(s.lines);
     let s = crate::reports::convergence_report(out, &sizes, &a.cache, &progress)?;
     lines.extend(s.lines);
-    let s = crate::time::transfer::models_report(&WithProgress, out, "models", command)?;
+    let s = crate::reports::models::models_report(&WithProgress, out, "models", command)?;
     lines.extend(s.lines);
     let s =
         crate::analysis::endstate::end_states_report(&WithProgress, out, "end-states", command)?;
