@@ -73,7 +73,13 @@ fn step_cost(c: &mut Criterion) {
             let mut stats = Stats::default();
             let clock = Instant::now();
             integ
-                .propagate(black_box(&mut p), 0.0, &[iters as f64], &mut Quiet, &mut stats)
+                .propagate(
+                    black_box(&mut p),
+                    0.0,
+                    &[iters as f64],
+                    &mut Quiet,
+                    &mut stats,
+                )
                 .expect("steps");
             clock.elapsed()
         })

@@ -43,6 +43,7 @@ pub mod time;
 pub use error::{Error, Result};
 pub use model::landscape::{ClosureLandscape, FormulaLandscape, GradStats, Landscape};
 pub use model::problem::{Boundary, Coeffs, Initial, Problem, Region, Sampling};
+pub use reports::models::models_report;
 pub use run::{
     run, run_transfer, run_transfer_with, Moments, Monitors, Outcome, RunReport, RunSettings,
 };
@@ -50,7 +51,4 @@ pub use scheme::{Claims, Positivity, Scheme};
 pub use space::grid::Grid;
 pub use space::operator::{Diagnostics, Operator, Tridiag};
 pub use stats::Stats;
-pub use reports::models::models_report;
-pub use time::transfer::{
-    Deposit, MarkovMatrix, Model, Transfer, TransferKind, TransferOptions,
-};
+pub use time::transfer::{Deposit, MarkovMatrix, Model, Transfer, TransferKind, TransferOptions};

@@ -14,7 +14,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
-use crate::analysis::montecarlo::{McMode, McSettings};
+use crate::analysis::compare::Comparison;
+use crate::analysis::montecarlo::{McMode, McReport, McSettings};
 use crate::error::{Error, Result};
 use crate::model::problem::Problem;
 use crate::reports::plot::{line_plot, Scale, Series};
@@ -83,6 +84,31 @@ fn two_grid_w1(fine: &RunReport, coarse: &RunReport, k: usize) -> Result<f64> {
     crate::analysis::metrics::wasserstein1(&fine.grid, &fine.snapshots[k].p, &prolonged)
 }
 
+/// The density models of the report, in table order.
+const NAMES: [&str; 3] = ["Fokker–Planck", "transfer-exact", "transfer-gaussian"];
+/// T·t of the rows of each learning rate's table.
+const TABLE_TT: [f64; 5] = [1.0, 2.0, 4.0, 6.0, 10.0];
+
+/// One learning rate's summary row: T; W1 to SGD of Fokker–Planck, transfer-exact and
+/// transfer-gaussian; the noise floor; the two-grid errors of the transfer models;
+/// the mass past the barrier of the three models, of SGD and its standard error.
+type EndRow = (f64, Vec<f64>, f64, f64, f64, Vec<f64>);
+
+/// Every run of one learning rate, compared with the Monte Carlo.
+struct Runs {
+    lr: f64,
+    t_end: f64,
+    fp: RunReport,
+    ex: RunReport,
+    ga: RunReport,
+    ex_c: RunReport,
+    ga_c: RunReport,
+    mc: McReport,
+    cmps: Vec<Comparison>,
+    basin: usize,
+    floors: Vec<f64>,
+}
+
 /// Model-error report: Fokker–Planck, `transfer-exact`, `transfer-gaussian` and Monte
 /// Carlo of SGD side by side on `seed`, written to `<dir>/<name>.md` with SVG plots in
 /// `<dir>/<name>/`.
@@ -110,7 +136,24 @@ pub fn models_report(
     let sg = Scheme::resolve("scharfetter-gummel")?;
     let mut md = String::new();
     let mut sum = Summary::default();
-    let (tt_end, tt_every) = REPORT_TT;
+    intro(&mut md, command, &sg);
+    stability(&mut md, &mut sum, &base);
+    let mut end_rows = vec![];
+    for lr in REPORT_LRS {
+        let runs = solve_all(runner, &base, &sg, lr)?;
+        end_rows.push(section(&mut md, &mut sum, &runs, &plot_dir, name)?);
+    }
+    summary(&mut md, &end_rows);
+    sum.wall_s = clock.elapsed().as_secs_f64();
+    let _ = writeln!(md, "Generated in {:.1} s.", sum.wall_s);
+    let path = dir.join(format!("{name}.md"));
+    std::fs::write(&path, md).map_err(|source| Error::Io { path, source })?;
+    Ok(sum)
+}
+
+/// The report's opening: what is compared, how, and at which sizes.
+fn intro(md: &mut String, command: &str, sg: &Scheme) {
+    let (tt_end, _) = REPORT_TT;
     let _ = writeln!(
         md,
         "# Model error on `seed`: Fokker–Planck, the transfer operators and SGD\n\n\
@@ -135,8 +178,10 @@ pub fn models_report(
         TransferOptions::default().subcells,
         REPORT_CELLS / 2,
     );
+}
 
-    // linear stability
+/// The linear-stability table of one step at the minima of G, and the pit's verdict.
+fn stability(md: &mut String, sum: &mut Summary, base: &Problem) {
     let _ = writeln!(
         md,
         "## Why they differ: linear stability of one step at the minima\n\n\
@@ -148,7 +193,7 @@ pub fn models_report(
          | T | W* | multipliers m_j | λ | gradient descent 1 − T G′ | for SGD |\n\
          |---|---|---|---|---|---|"
     );
-    let minima = minima_of_g(&base);
+    let minima = minima_of_g(base);
     let mut pit_lyap = vec![];
     for lr in REPORT_LRS {
         let mut p = base.clone();
@@ -208,299 +253,390 @@ pub fn models_report(
                 .join(", ")
         ));
     }
+}
 
-    // the runs
-    let names = ["Fokker–Planck", "transfer-exact", "transfer-gaussian"];
-    let table_tt = [1.0, 2.0, 4.0, 6.0, 10.0];
-    let mut end_rows = vec![];
-    for lr in REPORT_LRS {
-        let mut p = base.clone();
-        p.lr = lr;
-        let t_end = (tt_end / lr).round();
-        let every = (tt_every / lr).round();
-        let rs = RunSettings {
-            cells: REPORT_CELLS,
+/// Fokker–Planck, both transfer models (on the report's grid and on half as many
+/// cells) and the Monte Carlo at learning rate `lr`, compared.
+fn solve_all(runner: &dyn Runner, base: &Problem, sg: &Scheme, lr: f64) -> Result<Runs> {
+    let (tt_end, tt_every) = REPORT_TT;
+    let mut p = base.clone();
+    p.lr = lr;
+    let t_end = (tt_end / lr).round();
+    let every = (tt_every / lr).round();
+    let rs = RunSettings {
+        cells: REPORT_CELLS,
+        t_end: Some(t_end),
+        every: Some(every),
+        ..RunSettings::default()
+    };
+    let fp = runner.solve(
+        &p,
+        sg,
+        &RunSettings {
+            dt: Some(0.25 * lr / 0.02),
+            ..rs.clone()
+        },
+    )?;
+    let ex = run_transfer(&p, TransferKind::Exact, &rs)?;
+    let ga = run_transfer(&p, TransferKind::Gaussian, &rs)?;
+    let half = RunSettings {
+        cells: REPORT_CELLS / 2,
+        ..rs.clone()
+    };
+    let ex_c = run_transfer(&p, TransferKind::Exact, &half)?;
+    let ga_c = run_transfer(&p, TransferKind::Gaussian, &half)?;
+    let mc = runner.mc(
+        &p,
+        &McSettings {
+            particles: REPORT_PARTICLES,
+            seed: 1,
+            mode: McMode::Sgd,
             t_end: Some(t_end),
             every: Some(every),
-            ..RunSettings::default()
+            cells: REPORT_CELLS,
+        },
+    )?;
+    let models = [&fp, &ex, &ga];
+    let cmps = models
+        .iter()
+        .map(|m| crate::analysis::compare::compare(m, &mc))
+        .collect::<Result<Vec<_>>>()?;
+    let basin = mc
+        .region_names
+        .iter()
+        .position(|r| r == "basin")
+        .unwrap_or(0);
+    let floors: Vec<f64> = ex
+        .snapshots
+        .iter()
+        .map(|s| w1_noise_floor(&ex.grid, &s.p, REPORT_PARTICLES))
+        .collect();
+    Ok(Runs {
+        lr,
+        t_end,
+        fp,
+        ex,
+        ga,
+        ex_c,
+        ga_c,
+        mc,
+        cmps,
+        basin,
+        floors,
+    })
+}
+
+/// One learning rate's section: its table, numerical error and work, plots, and its
+/// summary line; returns its row of the closing summary.
+fn section(
+    md: &mut String,
+    sum: &mut Summary,
+    r: &Runs,
+    plot_dir: &Path,
+    name: &str,
+) -> Result<EndRow> {
+    let Runs {
+        lr,
+        ex,
+        ga,
+        ex_c,
+        ga_c,
+        fp,
+        mc,
+        cmps,
+        basin,
+        floors,
+        ..
+    } = r;
+    let (lr, basin) = (*lr, *basin);
+    let (tt_end, _) = REPORT_TT;
+    table(md, r);
+    let last = ex.snapshots.len() - 1;
+    let (ne, ng) = (two_grid_w1(ex, ex_c, last)?, two_grid_w1(ga, ga_c, last)?);
+    let _ = writeln!(
+        md,
+        "\nNumerical error at T·t = {tt_end} (W1 between {} and {REPORT_CELLS} cells): \
+         transfer-exact {ne:.1e}, transfer-gaussian {ng:.1e}. Work: transfer-exact {} \
+         matrix–vector products in {:.3} s (build {:.3} s), transfer-gaussian {:.3} s \
+         (build {:.3} s), Fokker–Planck {} steps in {:.3} s, Monte Carlo {:.1} s.\n",
+        REPORT_CELLS / 2,
+        ex.stats.rhs_evals,
+        ex.wall_s,
+        ex.setup_s,
+        ga.wall_s,
+        ga.setup_s,
+        fp.stats.steps,
+        fp.wall_s,
+        mc.wall_s,
+    );
+    let mut files = time_plots(md, r, plot_dir, name)?;
+    if (lr - REPORT_LRS[0]).abs() < 1e-12 {
+        files.extend(density_plots(md, r, plot_dir, name)?);
+    }
+    sum.plots.extend(files);
+    let kend = cmps[0].rows.len() - 1;
+    let wend: Vec<f64> = cmps.iter().map(|c| c.rows[kend].w1).collect();
+    sum.lines.push(format!(
+        "T = {lr} at T·t = {tt_end}: W1 to SGD: Fokker–Planck {:.2e}, transfer-exact {:.2e}, \
+         transfer-gaussian {:.2e} (Monte Carlo noise floor {:.1e}); past the barrier: \
+         {:.4} / {:.4} / {:.4} vs SGD {:.4} ± {:.4}",
+        wend[0],
+        wend[1],
+        wend[2],
+        floors[kend],
+        cmps[0].rows[kend].model.regions[basin],
+        cmps[1].rows[kend].model.regions[basin],
+        cmps[2].rows[kend].model.regions[basin],
+        cmps[0].rows[kend].mc.regions[basin],
+        cmps[0].rows[kend].mc.regions_se[basin],
+    ));
+    let basins: Vec<f64> = cmps
+        .iter()
+        .map(|c| c.rows[kend].model.regions[basin])
+        .chain([
+            cmps[0].rows[kend].mc.regions[basin],
+            cmps[0].rows[kend].mc.regions_se[basin],
+        ])
+        .collect();
+    Ok((lr, wend, floors[kend], ne, ng, basins))
+}
+
+/// The table of one learning rate: mean, sd, mass past the barrier and W1 to SGD at
+/// the times of [`TABLE_TT`].
+fn table(md: &mut String, r: &Runs) {
+    let Runs {
+        lr,
+        t_end,
+        cmps,
+        basin,
+        floors,
+        ..
+    } = r;
+    let (lr, t_end, basin) = (*lr, *t_end, *basin);
+    let (tt_end, _) = REPORT_TT;
+    let _ = writeln!(
+        md,
+        "## T = {lr} (t = {t_end} steps at T·t = {tt_end})\n\n\
+         Each cell: Fokker–Planck / transfer-exact / transfer-gaussian / SGD (Monte Carlo ± 1 s.e.).\n\n\
+         | T·t | t | mean | sd | past the barrier | W1 to SGD (floor) |\n|---|---|---|---|---|---|"
+    );
+    let row_of = |c: &crate::analysis::compare::Comparison, t: f64| {
+        c.rows.iter().position(|r| (r.t - t).abs() < 1e-9)
+    };
+    for &x in &TABLE_TT {
+        let t = (x / lr).round();
+        let Some(k) = row_of(&cmps[0], t) else {
+            continue;
         };
-        let fp = runner.solve(
-            &p,
-            &sg,
-            &RunSettings {
-                dt: Some(0.25 * lr / 0.02),
-                ..rs.clone()
-            },
-        )?;
-        let ex = run_transfer(&p, TransferKind::Exact, &rs)?;
-        let ga = run_transfer(&p, TransferKind::Gaussian, &rs)?;
-        let half = RunSettings {
-            cells: REPORT_CELLS / 2,
-            ..rs.clone()
+        let r: Vec<&crate::analysis::compare::CompareRow> =
+            cmps.iter().map(|c| &c.rows[k]).collect();
+        let mcm = &r[0].mc;
+        let fmt3 = |f: &dyn Fn(&crate::run::Moments) -> f64, m: f64, se: f64| {
+            format!(
+                "{} / {} / {} / {} ± {}",
+                fnum(f(&r[0].model)),
+                fnum(f(&r[1].model)),
+                fnum(f(&r[2].model)),
+                fnum(m),
+                fnum(se)
+            )
         };
-        let ex_c = run_transfer(&p, TransferKind::Exact, &half)?;
-        let ga_c = run_transfer(&p, TransferKind::Gaussian, &half)?;
-        let mc = runner.mc(
-            &p,
-            &McSettings {
-                particles: REPORT_PARTICLES,
-                seed: 1,
-                mode: McMode::Sgd,
-                t_end: Some(t_end),
-                every: Some(every),
-                cells: REPORT_CELLS,
-            },
-        )?;
-        let models = [&fp, &ex, &ga];
-        let cmps = models
-            .iter()
-            .map(|m| crate::analysis::compare::compare(m, &mc))
-            .collect::<Result<Vec<_>>>()?;
-        let basin = mc
-            .region_names
-            .iter()
-            .position(|r| r == "basin")
-            .unwrap_or(0);
-        let floors: Vec<f64> = ex
-            .snapshots
-            .iter()
-            .map(|s| w1_noise_floor(&ex.grid, &s.p, REPORT_PARTICLES))
-            .collect();
         let _ = writeln!(
             md,
-            "## T = {lr} (t = {t_end} steps at T·t = {tt_end})\n\n\
-             Each cell: Fokker–Planck / transfer-exact / transfer-gaussian / SGD (Monte Carlo ± 1 s.e.).\n\n\
-             | T·t | t | mean | sd | past the barrier | W1 to SGD (floor) |\n|---|---|---|---|---|---|"
-        );
-        let row_of = |c: &crate::analysis::compare::Comparison, t: f64| {
-            c.rows.iter().position(|r| (r.t - t).abs() < 1e-9)
-        };
-        for &x in &table_tt {
-            let t = (x / lr).round();
-            let Some(k) = row_of(&cmps[0], t) else {
-                continue;
-            };
-            let r: Vec<&crate::analysis::compare::CompareRow> =
-                cmps.iter().map(|c| &c.rows[k]).collect();
-            let mcm = &r[0].mc;
-            let fmt3 = |f: &dyn Fn(&crate::run::Moments) -> f64, m: f64, se: f64| {
-                format!(
-                    "{} / {} / {} / {} ± {}",
-                    fnum(f(&r[0].model)),
-                    fnum(f(&r[1].model)),
-                    fnum(f(&r[2].model)),
-                    fnum(m),
-                    fnum(se)
-                )
-            };
-            let _ = writeln!(
-                md,
-                "| {x} | {t} | {} | {} | {} | {:.2e} / {:.2e} / {:.2e} ({:.1e}) |",
-                fmt3(&|m| m.mean, mcm.mean, mcm.mean_se),
-                fmt3(&|m| m.sd, mcm.sd, mcm.sd_se),
-                fmt3(
-                    &|m| m.regions[basin],
-                    mcm.regions[basin],
-                    mcm.regions_se[basin]
-                ),
-                r[0].w1,
-                r[1].w1,
-                r[2].w1,
-                floors.get(k).copied().unwrap_or(f64::NAN),
-            );
-        }
-        let last = ex.snapshots.len() - 1;
-        let (ne, ng) = (
-            two_grid_w1(&ex, &ex_c, last)?,
-            two_grid_w1(&ga, &ga_c, last)?,
-        );
-        let _ = writeln!(
-            md,
-            "\nNumerical error at T·t = {tt_end} (W1 between {} and {REPORT_CELLS} cells): \
-             transfer-exact {ne:.1e}, transfer-gaussian {ng:.1e}. Work: transfer-exact {} \
-             matrix–vector products in {:.3} s (build {:.3} s), transfer-gaussian {:.3} s \
-             (build {:.3} s), Fokker–Planck {} steps in {:.3} s, Monte Carlo {:.1} s.\n",
-            REPORT_CELLS / 2,
-            ex.stats.rhs_evals,
-            ex.wall_s,
-            ex.setup_s,
-            ga.wall_s,
-            ga.setup_s,
-            fp.stats.steps,
-            fp.wall_s,
-            mc.wall_s,
-        );
-        // plots over T·t
-        let ts: Vec<f64> = cmps[0].rows.iter().map(|r| r.t * lr).collect();
-        let tag = format!("lr{lr}");
-        let mut files = vec![];
-        // mean, sd and basin: model lines and SGD points
-        type Get = fn(&crate::analysis::compare::CompareRow, usize) -> f64;
-        let quantities: [(&str, &str, Get, Get, Get); 3] = [
-            (
-                "mean",
-                "mean of W",
-                |r, _| r.model.mean,
-                |r, _| r.mc.mean,
-                |r, _| r.mc.mean_se,
+            "| {x} | {t} | {} | {} | {} | {:.2e} / {:.2e} / {:.2e} ({:.1e}) |",
+            fmt3(&|m| m.mean, mcm.mean, mcm.mean_se),
+            fmt3(&|m| m.sd, mcm.sd, mcm.sd_se),
+            fmt3(
+                &|m| m.regions[basin],
+                mcm.regions[basin],
+                mcm.regions_se[basin]
             ),
-            (
-                "sd",
-                "standard deviation of W",
-                |r, _| r.model.sd,
-                |r, _| r.mc.sd,
-                |r, _| r.mc.sd_se,
-            ),
-            (
-                "basin",
-                "mass past the barrier W > 1.17431",
-                |r, b| r.model.regions[b],
-                |r, b| r.mc.regions[b],
-                |r, b| r.mc.regions_se[b],
-            ),
-        ];
-        for (key, label, model_v, mc_v, mc_se) in quantities {
-            let mut series: Vec<Series> = names
-                .iter()
-                .zip(&cmps)
-                .map(|(n, c)| {
-                    Series::line(
-                        n.to_string(),
-                        ts.clone(),
-                        c.rows.iter().map(|r| model_v(r, basin)).collect(),
-                    )
-                })
-                .collect();
-            series.push(Series::points(
-                "SGD (MC ± 2 s.e.)",
-                ts.clone(),
-                cmps[0].rows.iter().map(|r| mc_v(r, basin)).collect(),
-                Some(cmps[0].rows.iter().map(|r| 2.0 * mc_se(r, basin)).collect()),
-            ));
-            let f = format!("{tag}-{key}.svg");
-            line_plot(
-                &plot_dir.join(&f),
-                &format!("seed, T = {lr}: {label}"),
-                "T·t",
-                key,
-                &series,
-                Scale::Linear,
-            )?;
-            files.push(f);
-        }
-        let mut series: Vec<Series> = names
+            r[0].w1,
+            r[1].w1,
+            r[2].w1,
+            floors.get(k).copied().unwrap_or(f64::NAN),
+        );
+    }
+}
+
+/// Mean, sd, mass past the barrier and W1 over T·t (models as lines, SGD as points);
+/// writes the links and returns the file names.
+fn time_plots(md: &mut String, r: &Runs, plot_dir: &Path, name: &str) -> Result<Vec<String>> {
+    let Runs {
+        lr, cmps, basin, ..
+    } = r;
+    let (lr, basin) = (*lr, *basin);
+    // plots over T·t
+    let ts: Vec<f64> = cmps[0].rows.iter().map(|r| r.t * lr).collect();
+    let tag = format!("lr{lr}");
+    let mut files = vec![];
+    // mean, sd and basin: model lines and SGD points
+    type Get = fn(&crate::analysis::compare::CompareRow, usize) -> f64;
+    let quantities: [(&str, &str, Get, Get, Get); 3] = [
+        (
+            "mean",
+            "mean of W",
+            |r, _| r.model.mean,
+            |r, _| r.mc.mean,
+            |r, _| r.mc.mean_se,
+        ),
+        (
+            "sd",
+            "standard deviation of W",
+            |r, _| r.model.sd,
+            |r, _| r.mc.sd,
+            |r, _| r.mc.sd_se,
+        ),
+        (
+            "basin",
+            "mass past the barrier W > 1.17431",
+            |r, b| r.model.regions[b],
+            |r, b| r.mc.regions[b],
+            |r, b| r.mc.regions_se[b],
+        ),
+    ];
+    for (key, label, model_v, mc_v, mc_se) in quantities {
+        let mut series: Vec<Series> = NAMES
             .iter()
-            .zip(&cmps)
+            .zip(cmps)
             .map(|(n, c)| {
                 Series::line(
                     n.to_string(),
                     ts.clone(),
-                    c.rows.iter().map(|r| r.w1).collect(),
+                    c.rows.iter().map(|r| model_v(r, basin)).collect(),
                 )
             })
             .collect();
-        series.push(Series::line("Monte Carlo noise floor", ts.clone(), floors.clone()).dashed());
-        let f = format!("{tag}-w1.svg");
+        series.push(Series::points(
+            "SGD (MC ± 2 s.e.)",
+            ts.clone(),
+            cmps[0].rows.iter().map(|r| mc_v(r, basin)).collect(),
+            Some(cmps[0].rows.iter().map(|r| 2.0 * mc_se(r, basin)).collect()),
+        ));
+        let f = format!("{tag}-{key}.svg");
         line_plot(
             &plot_dir.join(&f),
-            &format!("seed, T = {lr}: W1 distance to SGD"),
+            &format!("seed, T = {lr}: {label}"),
             "T·t",
-            "W1",
+            key,
             &series,
-            Scale::Log,
+            Scale::Linear,
         )?;
         files.push(f);
-        let _ = writeln!(
-            md,
-            "{}\n",
-            files
-                .iter()
-                .map(|f| format!("![{f}]({name}/{f})"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        );
-        if (lr - REPORT_LRS[0]).abs() < 1e-12 {
-            // densities at two times, on 60 bins
-            for t in [50.0, 250.0] {
-                let Some(k) = ex.snapshots.iter().position(|s| (s.t - t).abs() < 1e-9) else {
-                    continue;
-                };
-                let grid = &ex.grid;
-                let bins = crate::analysis::compare::COARSE_BINS;
-                let bw = (grid.b - grid.a) / bins as f64;
-                let centres: Vec<f64> = (0..bins).map(|i| grid.a + (i as f64 + 0.5) * bw).collect();
-                let mut series: Vec<Series> = names
-                    .iter()
-                    .zip(models)
-                    .map(|(n, m)| {
-                        Series::line(
-                            n.to_string(),
-                            centres.clone(),
-                            crate::analysis::compare::coarse_masses(grid, &m.snapshots[k].p, bins)
-                                .iter()
-                                .map(|v| v / bw)
-                                .collect(),
-                        )
-                    })
-                    .collect();
-                if let Some(hst) = mc.histograms.iter().find(|s| (s.t - t).abs() < 1e-9) {
-                    let hm = crate::analysis::compare::coarse_masses(grid, &hst.p, bins);
-                    let nn = REPORT_PARTICLES as f64;
-                    series.push(Series::points(
-                        "SGD (MC ± 1 s.e.)",
-                        centres.clone(),
-                        hm.iter().map(|m| m / bw).collect(),
-                        Some(hm.iter().map(|m| (m * nn).sqrt() / nn / bw).collect()),
-                    ));
-                }
-                let f = format!("{tag}-density-t{t}.svg");
-                line_plot(
-                    &plot_dir.join(&f),
-                    &format!("seed, T = {lr}, t = {t}: density on 60 bins"),
-                    "w",
-                    "density",
-                    &series,
-                    Scale::Linear,
-                )?;
-                let _ = writeln!(md, "![{f}]({name}/{f})");
-                files.push(f);
-            }
-            let _ = writeln!(md);
-        }
-        sum.plots.extend(files);
-        let kend = cmps[0].rows.len() - 1;
-        let wend: Vec<f64> = cmps.iter().map(|c| c.rows[kend].w1).collect();
-        sum.lines.push(format!(
-            "T = {lr} at T·t = {tt_end}: W1 to SGD: Fokker–Planck {:.2e}, transfer-exact {:.2e}, \
-             transfer-gaussian {:.2e} (Monte Carlo noise floor {:.1e}); past the barrier: \
-             {:.4} / {:.4} / {:.4} vs SGD {:.4} ± {:.4}",
-            wend[0],
-            wend[1],
-            wend[2],
-            floors[kend],
-            cmps[0].rows[kend].model.regions[basin],
-            cmps[1].rows[kend].model.regions[basin],
-            cmps[2].rows[kend].model.regions[basin],
-            cmps[0].rows[kend].mc.regions[basin],
-            cmps[0].rows[kend].mc.regions_se[basin],
-        ));
-        let basins: Vec<f64> = cmps
-            .iter()
-            .map(|c| c.rows[kend].model.regions[basin])
-            .chain([
-                cmps[0].rows[kend].mc.regions[basin],
-                cmps[0].rows[kend].mc.regions_se[basin],
-            ])
-            .collect();
-        end_rows.push((lr, wend, floors[kend], ne, ng, basins));
     }
+    files.push(w1_plot(r, &ts, plot_dir)?);
+    let _ = writeln!(
+        md,
+        "{}\n",
+        files
+            .iter()
+            .map(|f| format!("![{f}]({name}/{f})"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    Ok(files)
+}
+
+/// W1 of each model to SGD over T·t (at times `ts`) beside the Monte Carlo noise
+/// floor, on a log scale; returns the file name.
+fn w1_plot(r: &Runs, ts: &[f64], plot_dir: &Path) -> Result<String> {
+    let Runs {
+        lr, cmps, floors, ..
+    } = r;
+    let tag = format!("lr{lr}");
+    let mut series: Vec<Series> = NAMES
+        .iter()
+        .zip(cmps)
+        .map(|(n, c)| {
+            Series::line(
+                n.to_string(),
+                ts.to_vec(),
+                c.rows.iter().map(|r| r.w1).collect(),
+            )
+        })
+        .collect();
+    series.push(Series::line("Monte Carlo noise floor", ts.to_vec(), floors.clone()).dashed());
+    let f = format!("{tag}-w1.svg");
+    line_plot(
+        &plot_dir.join(&f),
+        &format!("seed, T = {lr}: W1 distance to SGD"),
+        "T·t",
+        "W1",
+        &series,
+        Scale::Log,
+    )?;
+    Ok(f)
+}
+
+/// The densities of every model and the SGD histogram at t = 50 and 250, on 60 bins;
+/// writes the links and returns the file names.
+fn density_plots(md: &mut String, r: &Runs, plot_dir: &Path, name: &str) -> Result<Vec<String>> {
+    let Runs {
+        lr, fp, ex, ga, mc, ..
+    } = r;
+    let lr = *lr;
+    let models = [fp, ex, ga];
+    let tag = format!("lr{lr}");
+    let mut files = vec![];
+    // densities at two times, on 60 bins
+    for t in [50.0, 250.0] {
+        let Some(k) = ex.snapshots.iter().position(|s| (s.t - t).abs() < 1e-9) else {
+            continue;
+        };
+        let grid = &ex.grid;
+        let bins = crate::analysis::compare::COARSE_BINS;
+        let bw = (grid.b - grid.a) / bins as f64;
+        let centres: Vec<f64> = (0..bins).map(|i| grid.a + (i as f64 + 0.5) * bw).collect();
+        let mut series: Vec<Series> = NAMES
+            .iter()
+            .zip(models)
+            .map(|(n, m)| {
+                Series::line(
+                    n.to_string(),
+                    centres.clone(),
+                    crate::analysis::compare::coarse_masses(grid, &m.snapshots[k].p, bins)
+                        .iter()
+                        .map(|v| v / bw)
+                        .collect(),
+                )
+            })
+            .collect();
+        if let Some(hst) = mc.histograms.iter().find(|s| (s.t - t).abs() < 1e-9) {
+            let hm = crate::analysis::compare::coarse_masses(grid, &hst.p, bins);
+            let nn = REPORT_PARTICLES as f64;
+            series.push(Series::points(
+                "SGD (MC ± 1 s.e.)",
+                centres.clone(),
+                hm.iter().map(|m| m / bw).collect(),
+                Some(hm.iter().map(|m| (m * nn).sqrt() / nn / bw).collect()),
+            ));
+        }
+        let f = format!("{tag}-density-t{t}.svg");
+        line_plot(
+            &plot_dir.join(&f),
+            &format!("seed, T = {lr}, t = {t}: density on 60 bins"),
+            "w",
+            "density",
+            &series,
+            Scale::Linear,
+        )?;
+        let _ = writeln!(md, "![{f}]({name}/{f})");
+        files.push(f);
+    }
+    let _ = writeln!(md);
+    Ok(files)
+}
+
+/// The closing summary over the learning rates, with its conclusions.
+fn summary(md: &mut String, end_rows: &[EndRow]) {
+    let (tt_end, _) = REPORT_TT;
     let _ = writeln!(
         md,
         "## Summary at T·t = {tt_end}\n\n\
          | T | W1(FP, SGD) | W1(transfer-exact, SGD) | W1(transfer-gaussian, SGD) | noise floor | numerical error exact / gaussian | past the barrier: FP / exact / gaussian / SGD |\n\
          |---|---|---|---|---|---|---|"
     );
-    for (lr, w, floor, ne, ng, b) in &end_rows {
+    for (lr, w, floor, ne, ng, b) in end_rows {
         let _ = writeln!(
             md,
             "| {lr} | {:.2e} | {:.2e} | {:.2e} | {floor:.1e} | {ne:.1e} / {ng:.1e} | {} / {} / {} / {} ± {} |",
@@ -560,9 +696,4 @@ pub fn models_report(
             gaussian_worse.join(" and ")
         );
     }
-    sum.wall_s = clock.elapsed().as_secs_f64();
-    let _ = writeln!(md, "Generated in {:.1} s.", sum.wall_s);
-    let path = dir.join(format!("{name}.md"));
-    std::fs::write(&path, md).map_err(|source| Error::Io { path, source })?;
-    Ok(sum)
 }

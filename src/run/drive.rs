@@ -167,7 +167,7 @@ impl Observer for Watch<'_> {
         if let Some(why) = self.monitors.negative(&s) {
             self.report.record(Outcome::Negative, t, stats.steps, why);
         }
-        if stats.steps % 64 == 0 {
+        if stats.steps.is_multiple_of(64) {
             self.last_good.copy_from_slice(p);
         }
         Flow::Continue

@@ -149,7 +149,9 @@ pub fn check_stops(t0: f64, stops: &[f64]) -> Result<()> {
             return Err(Error::invalid(
                 "stop time",
                 s,
-                format!("stop times must be finite and non-decreasing from t0 = {t0} (previous {prev})"),
+                format!(
+                    "stop times must be finite and non-decreasing from t0 = {t0} (previous {prev})"
+                ),
             ));
         }
         prev = s;

@@ -203,8 +203,12 @@ impl Propagator for Mol {
         // the per-step Newton limit is re-armed before every step (see `Call::drive`)
         problem.ode_options.max_nonlinear_solver_failures = MAX_NEWTON_FAILS_PER_STEP;
         let method = self.method;
-        let created =
-            |e: DiffsolError| fail(format!("could not create the {} solver: {e}", method.name()));
+        let created = |e: DiffsolError| {
+            fail(format!(
+                "could not create the {} solver: {e}",
+                method.name()
+            ))
+        };
         let mut call = Call {
             p,
             t: t0,
@@ -367,7 +371,11 @@ impl Call<'_> {
     }
 
     /// The error for a solver that gave up, with its work added to the counters.
-    fn fail<'a, S: OdeSolverMethod<'a, TridiagOde>>(&mut self, solver: &S, reason: String) -> Error {
+    fn fail<'a, S: OdeSolverMethod<'a, TridiagOde>>(
+        &mut self,
+        solver: &S,
+        reason: String,
+    ) -> Error {
         self.account(Counters::of(solver, self.method));
         Error::SolverFailed {
             t: solver.state().t,

@@ -101,7 +101,14 @@ impl Column {
 
     /// Spread mass `weight`, distributed as Uniform[y0, y1] ⊛ N(0, σ²), over the cells,
     /// folding at reflecting walls; returns the mass that stays in the domain.
-    pub(super) fn deposit(&mut self, g: &Geometry, y0: f64, y1: f64, sigma: f64, weight: f64) -> Result<f64> {
+    pub(super) fn deposit(
+        &mut self,
+        g: &Geometry,
+        y0: f64,
+        y1: f64,
+        sigma: f64,
+        weight: f64,
+    ) -> Result<f64> {
         let (lo, hi) = (y0.min(y1), y0.max(y1));
         let len = hi - lo;
         if !(lo.is_finite() && hi.is_finite() && sigma.is_finite()) {
