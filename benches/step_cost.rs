@@ -1,7 +1,8 @@
 //! Cost of one time step against N for every card of the catalogue, beside a bare
 //! Thomas solve of the same size (the floor for an implicit tridiagonal step).
 //!
-//! Run: `cargo bench --bench step_cost`. Compare ratios within one run, e.g.
+//! Each sample is one propagation of many steps (the set-up, such as one factorisation,
+//! is shared by them). Run: `cargo bench --bench step_cost`. Compare ratios within one run, e.g.
 //! `step/scharfetter-gummel/100000` against `step/thomas-floor/100000`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -9,9 +10,19 @@ use probcurrent::model::problem::initial_density;
 use probcurrent::scheme::catalogue;
 use probcurrent::space::grid::Grid;
 use probcurrent::space::linalg::thomas_solve;
+use probcurrent::time::{Flow, Observer};
 use probcurrent::{Operator, Problem, Stats};
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// Sees every step and stop and does nothing (the bench measures the steps alone).
+struct Quiet;
+
+impl Observer for Quiet {
+    fn stop(&mut self, _t: f64, _p: &[f64], _stats: &Stats) -> Flow {
+        Flow::Continue
+    }
+}
 
 const SIZES: [usize; 5] = [100, 1_000, 10_000, 100_000, 1_000_000];
 
@@ -33,16 +44,22 @@ fn step_cost(c: &mut Criterion) {
             let flux = scheme.build_flux().expect("flux");
             let op = Operator::assemble(&problem, grid, flux.as_ref()).expect("operator");
             let dt = scheme.resolve_dt(&op, None, false).expect("dt");
-            let mut integ = scheme.build_integrator(dt, None, None).expect("integrator");
-            let mut stats = Stats::default();
-            integ.start(&op, &p0, 0.0, &mut stats).expect("start");
+            let mut integ = scheme
+                .build_integrator(&op, dt, None, None)
+                .expect("integrator");
+            let dt = dt.expect("a fixed-step card has a step");
             let mut p = p0.clone();
-            let mut t = 0.0;
             group.bench_with_input(BenchmarkId::new(scheme.name.as_str(), n), &n, |b, _| {
-                b.iter(|| {
-                    t = integ
-                        .step(&op, black_box(&mut p), t, f64::INFINITY, &mut stats)
-                        .expect("step");
+                // one propagation of `iters` steps per sample: the set-up (one
+                // factorisation) is shared by all of them
+                b.iter_custom(|iters| {
+                    let mut stats = Stats::default();
+                    let stop = iters as f64 * dt;
+                    let clock = Instant::now();
+                    integ
+                        .propagate(black_box(&mut p), 0.0, &[stop], &mut Quiet, &mut stats)
+                        .expect("steps");
+                    clock.elapsed()
                 })
             });
         }

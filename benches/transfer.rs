@@ -21,12 +21,22 @@ use criterion::{BenchmarkId, Criterion, Throughput};
 use probcurrent::analysis::montecarlo::{simulate, McMode, McReport, McSettings};
 use probcurrent::model::problem::initial_density;
 use probcurrent::space::grid::Grid;
+use probcurrent::time::{Flow, Observer};
 use probcurrent::{
     run_transfer, Operator, Problem, RunReport, RunSettings, Scheme, Stats, Transfer, TransferKind,
     TransferOptions,
 };
 
 const N: usize = 10_000;
+
+/// Sees every step and stop and does nothing (the bench measures the steps alone).
+struct Quiet;
+
+impl Observer for Quiet {
+    fn stop(&mut self, _t: f64, _p: &[f64], _stats: &Stats) -> Flow {
+        Flow::Continue
+    }
+}
 
 fn step_cost(c: &mut Criterion) {
     let problem = Problem::builtin("seed").expect("built-in problem");
@@ -54,17 +64,24 @@ fn step_cost(c: &mut Criterion) {
     let flux = scheme.build_flux().expect("flux");
     let op = Operator::assemble(&problem, grid, flux.as_ref()).expect("operator");
     let mut integ = scheme
-        .build_integrator(Some(1.0), None, None)
+        .build_integrator(&op, Some(1.0), None, None)
         .expect("integrator");
-    let mut stats = Stats::default();
-    integ.start(&op, &p0, 0.0, &mut stats).expect("start");
     let mut p = p0.clone();
-    let mut t = 0.0;
     group.bench_with_input(BenchmarkId::new("scharfetter-gummel", N), &N, |b, _| {
-        b.iter(|| {
-            t = integ
-                .step(&op, black_box(&mut p), t, f64::INFINITY, &mut stats)
-                .expect("step");
+        // one propagation of `iters` steps per sample, sharing one factorisation
+        b.iter_custom(|iters| {
+            let mut stats = Stats::default();
+            let clock = Instant::now();
+            integ
+                .propagate(
+                    black_box(&mut p),
+                    0.0,
+                    &[iters as f64],
+                    &mut Quiet,
+                    &mut stats,
+                )
+                .expect("steps");
+            clock.elapsed()
         })
     });
     group.finish();

@@ -13,7 +13,7 @@
 //! where G and S² are the mean and the variance of the per-datapoint gradients of a
 //! [`Landscape`], T the learning rate and B the batch size. Space is discretised by
 //! finite volumes with a two-point [`space::flux::Flux`] into dP/dt = A P with a tridiagonal
-//! [`Operator`]; time by an [`time::Integrator`]. A [`Scheme`] card names one
+//! [`Operator`]; time by a [`time::Propagator`]. A [`Scheme`] card names one
 //! flux and one integrator; [`run()`] owns the time loop, the monitors and the
 //! [`Outcome`].
 //!
@@ -43,12 +43,12 @@ pub mod time;
 pub use error::{Error, Result};
 pub use model::landscape::{ClosureLandscape, FormulaLandscape, GradStats, Landscape};
 pub use model::problem::{Boundary, Coeffs, Initial, Problem, Region, Sampling};
-pub use run::{run, Moments, Monitors, Outcome, RunReport, RunSettings};
+pub use reports::models::models_report;
+pub use run::{
+    run, run_transfer, run_transfer_with, Moments, Monitors, Outcome, RunReport, RunSettings,
+};
 pub use scheme::{Claims, Positivity, Scheme};
 pub use space::grid::Grid;
 pub use space::operator::{Diagnostics, Operator, Tridiag};
 pub use stats::Stats;
-pub use time::transfer::{
-    models_report, run_transfer, run_transfer_with, Deposit, MarkovMatrix, Model, Transfer,
-    TransferKind, TransferOptions,
-};
+pub use time::transfer::{Deposit, MarkovMatrix, Model, Transfer, TransferKind, TransferOptions};

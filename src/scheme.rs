@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::space::flux::{self, Flux};
 use crate::space::operator::Operator;
-use crate::time::{ForwardEuler, Integrator, Mol, Theta};
+use crate::time::{ForwardEuler, Mol, Propagator, Theta};
 
 /// The card a command runs when none is named.
 pub const DEFAULT_SCHEME: &str = "scharfetter-gummel";
@@ -288,19 +288,22 @@ impl Scheme {
         }
     }
 
-    /// The integrator of this card: fixed-step ones at `dt` (from [`Scheme::resolve_dt`]),
-    /// adaptive ones at tolerances `rtol`, `atol` (the card's when `None`).
+    /// The time propagator of this card on operator `op`: fixed-step ones at `dt` (from
+    /// [`Scheme::resolve_dt`]), adaptive ones at tolerances `rtol`, `atol` (the card's
+    /// when `None`).
     pub fn build_integrator(
         &self,
+        op: &Operator,
         dt: Option<f64>,
         rtol: Option<f64>,
         atol: Option<f64>,
-    ) -> Result<Box<dyn Integrator>> {
+    ) -> Result<Box<dyn Propagator>> {
         let fixed =
             || dt.ok_or_else(|| Error::invalid("dt", "none", "a fixed-step scheme needs a step"));
         Ok(match self.integrator.as_str() {
-            "forward-euler" => Box::new(ForwardEuler::new(fixed()?)),
+            "forward-euler" => Box::new(ForwardEuler::new(op, fixed()?)),
             "theta" => Box::new(Theta::new(
+                op,
                 self.theta.unwrap_or(1.0),
                 fixed()?,
                 self.rannacher_steps.unwrap_or(0),
@@ -308,7 +311,7 @@ impl Scheme {
             m if ADAPTIVE_INTEGRATORS.contains(&m) => {
                 let rtol = crate::error::positive("rtol", rtol.or(self.rtol).unwrap_or(1e-6))?;
                 let atol = crate::error::positive("atol", atol.or(self.atol).unwrap_or(1e-9))?;
-                Box::new(Mol::new(m, rtol, atol)?)
+                Box::new(Mol::new(op, m, rtol, atol)?)
             }
             other => {
                 return Err(Error::UnknownName {

@@ -2,12 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
-/// What a run cost. The driver counts accepted steps; each integrator counts its own
+/// What a run cost. The propagator counts accepted steps and its own
 /// right-hand sides, factorisations, solves and (for adaptive methods) the solver's
 /// internal counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
-    /// Accepted time steps (counted by the driver).
+    /// Accepted time steps.
     pub steps: u64,
     /// Rejected steps (error-test or Newton failures of adaptive methods).
     pub rejected_steps: u64,

@@ -15,7 +15,7 @@
 use probcurrent::analysis::metrics::wasserstein1;
 use probcurrent::run::snapshot_times;
 use probcurrent::scheme::{catalogue, StepKind};
-use probcurrent::time::{Integrator, Mol};
+use probcurrent::time::{Flow, Mol, MolMethod, Observer, Propagator};
 use probcurrent::{run, Operator, Outcome, Positivity, Problem, RunReport, RunSettings, Scheme};
 use probcurrent::{Grid, Stats};
 
@@ -241,6 +241,24 @@ fn tsit45_on_seed_steps_near_the_explicit_limit() {
     assert!(s.rhs_evals >= 6 * s.steps);
 }
 
+/// Records the time of every step and stop it sees.
+#[derive(Default)]
+struct Times {
+    steps: Vec<f64>,
+    stops: Vec<f64>,
+}
+
+impl Observer for Times {
+    fn step(&mut self, t: f64, _p: &[f64], _stats: &Stats) -> Flow {
+        self.steps.push(t);
+        Flow::Continue
+    }
+    fn stop(&mut self, t: f64, _p: &[f64], _stats: &Stats) -> Flow {
+        self.stops.push(t);
+        Flow::Continue
+    }
+}
+
 /// With a step cap, Tsit45 on the full seed run ends as a failure with the reason.
 #[test]
 fn tsit45_step_cap_is_a_failure_not_a_hang() {
@@ -249,29 +267,28 @@ fn tsit45_step_cap_is_a_failure_not_a_hang() {
     let grid = Grid::new(problem.a, problem.b, 1200).unwrap();
     let op = Operator::assemble(&problem, grid, scheme.build_flux().unwrap().as_ref()).unwrap();
     let mut p = probcurrent::model::problem::initial_density(&problem, &grid).unwrap();
-    let mut mol = Mol::new("tsit45", 1e-6, 1e-9)
+    let mut mol = Mol::new(&op, "tsit45", 1e-6, 1e-9)
         .unwrap()
         .with_max_steps(2000)
         .unwrap();
     let mut stats = Stats::default();
-    mol.start(&op, &p, 0.0, &mut stats).unwrap();
-    let mut t = 0.0;
-    let err = loop {
-        match mol.step(&op, &mut p, t, 1000.0, &mut stats) {
-            Ok(tn) => {
-                stats.steps += 1;
-                t = tn;
-            }
-            Err(e) => break e,
-        }
-    };
+    let mut seen = Times::default();
+    let err = mol
+        .propagate(&mut p, 0.0, &[1000.0], &mut seen, &mut stats)
+        .unwrap_err();
     let msg = err.to_string();
     eprintln!("tsit45 capped at 2000 steps: {msg}");
     assert_eq!(stats.steps, 2000);
+    assert_eq!(seen.steps.len(), 2000);
+    assert!(seen.stops.is_empty());
     assert!(msg.contains("too many steps"), "{msg}");
+    let t = *seen.steps.last().unwrap();
     assert!(t > 0.0 && t < 10.0);
-    // the integrator is spent: further steps are errors, not panics
-    assert!(mol.step(&op, &mut p, t, 1000.0, &mut stats).is_err());
+    // a second call from where the first stopped is capped again: an error, not a panic
+    let mut again = Times::default();
+    assert!(mol
+        .propagate(&mut p, t, &[1000.0], &mut again, &mut stats)
+        .is_err());
 }
 
 #[test]
@@ -304,23 +321,34 @@ fn misuse_is_an_error_not_a_panic() {
     let op = Operator::assemble(&problem, grid, flux.as_ref()).unwrap();
     let mut p = probcurrent::model::problem::initial_density(&problem, &grid).unwrap();
     let mut stats = Stats::default();
-    assert!(Mol::new("rk4", 1e-6, 1e-9).is_err());
-    assert!(Mol::new("bdf", 0.0, 1e-9).is_err());
-    assert!(Mol::new("bdf", 1e-6, f64::NAN).is_err());
-    let mut mol = Mol::new("bdf", 1e-6, 1e-9).unwrap();
-    // not started
-    assert!(mol.step(&op, &mut p, 0.0, 1.0, &mut stats).is_err());
+    let mut seen = Times::default();
+    assert!(Mol::new(&op, "rk4", 1e-6, 1e-9).is_err());
+    assert!(Mol::new(&op, "bdf", 0.0, 1e-9).is_err());
+    assert!(Mol::new(&op, "bdf", 1e-6, f64::NAN).is_err());
+    let mut mol = Mol::new(&op, "bdf", 1e-6, 1e-9).unwrap();
     // wrong length
-    assert!(mol.start(&op, &p[1..], 0.0, &mut stats).is_err());
-    mol.start(&op, &p, 0.0, &mut stats).unwrap();
-    // stop time not after the current time
-    assert!(mol.step(&op, &mut p, 0.0, 0.0, &mut stats).is_err());
-    let t = mol.step(&op, &mut p, 0.0, 10.0, &mut stats).unwrap();
-    assert!(t > 0.0 && t <= 10.0);
-    if t < 10.0 {
-        // moving the pending stop time earlier is refused
-        assert!(mol.step(&op, &mut p, t, 0.5 * t, &mut stats).is_err());
+    let mut short = p[1..].to_vec();
+    assert!(mol
+        .propagate(&mut short, 0.0, &[1.0], &mut seen, &mut stats)
+        .is_err());
+    // stop times before t0, decreasing or not finite
+    for stops in [&[-1.0][..], &[10.0, 5.0], &[f64::NAN], &[f64::INFINITY]] {
+        assert!(mol
+            .propagate(&mut p, 0.0, stops, &mut seen, &mut stats)
+            .is_err());
     }
+    assert!(mol
+        .propagate(&mut p, f64::NAN, &[1.0], &mut seen, &mut stats)
+        .is_err());
+    assert!(seen.steps.is_empty() && seen.stops.is_empty());
+    // a stop at t0 is reported without stepping; later stops are landed on exactly
+    let t = mol
+        .propagate(&mut p, 0.0, &[0.0, 10.0], &mut seen, &mut stats)
+        .unwrap();
+    assert_eq!(t.to_bits(), 10f64.to_bits());
+    let stops: Vec<u64> = seen.stops.iter().map(|t| t.to_bits()).collect();
+    assert_eq!(stops, [0f64.to_bits(), 10f64.to_bits()]);
+    assert!(!seen.steps.is_empty() && seen.steps.iter().all(|&s| s > 0.0 && s <= 10.0));
 }
 
 #[test]
@@ -354,8 +382,7 @@ fn cards_claim_what_their_method_is() {
         assert!(names.contains(&want), "{want} missing from the catalogue");
     }
     for s in &cards {
-        let mol = Mol::new(&s.integrator, 1e-6, 1e-9).unwrap();
-        let m = mol.method();
+        let m = MolMethod::from_name(&s.integrator).unwrap();
         assert_eq!(m.name(), s.integrator);
         assert_eq!(s.claims.order_time, m.order() as f64, "{}", s.name);
         // none of diffsol's methods is positivity preserving in general

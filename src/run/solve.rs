@@ -4,9 +4,10 @@
 
 use crate::error::{Error, Result};
 use crate::model::problem::Problem;
+use crate::run::run_transfer_with_progress;
 use crate::run::{run_with_progress, RunReport, RunSettings};
 use crate::scheme::Scheme;
-use crate::time::transfer::{run_transfer, Model};
+use crate::time::transfer::{Model, TransferOptions};
 
 /// Solve `problem` under `model`: with the scheme card `scheme` (a catalogue name or a
 /// card file; the default card when `None`) for the Fokker–Planck model, or with the
@@ -45,7 +46,8 @@ pub fn solve_model(
                     ),
                 ));
             }
-            run_transfer(problem, kind, settings)
+            let options = TransferOptions::default();
+            run_transfer_with_progress(problem, kind, &options, settings, progress)
         }
     }
 }

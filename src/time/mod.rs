@@ -1,9 +1,17 @@
-//! Time integrators for dP/dt = A P with a constant tridiagonal A.
+//! Time propagation of a density: dP/dt = A P with a constant tridiagonal A, and the
+//! discrete-time transfer models P ← M P.
 //!
-//! An integrator advances the density one step at a time toward a stop time the
-//! driver gives it and never past it; the driver owns the loop, the snapshots and the
-//! monitors. Fixed-step methods take their step or, for the last step before a stop
-//! time, the remainder.
+//! Every method sits behind one interface, [`Propagator`]: advance a density from t0
+//! through an increasing list of stop times, landing exactly on each, and report every
+//! accepted step and every stop to an [`Observer`], which may halt the run. Work is
+//! counted into [`Stats`]. The run driver (`crate::run`) is such an observer: it owns
+//! the snapshots and the monitors and never sees how the steps are taken.
+//!
+//! Fixed-step methods — forward Euler, the θ-method and the Ulam Markov step of the
+//! transfer models — only say how to take one step ([`Stepper`]); the one loop that
+//! walks them through the stop times, taking `dt` or the remainder before a stop, is
+//! [`Stepper`]'s blanket [`Propagator`] implementation. The adaptive method of lines
+//! ([`Mol`]) implements [`Propagator`] itself: its solver lives for one call.
 
 mod forward_euler;
 mod mol;
@@ -11,38 +19,155 @@ mod theta;
 pub mod transfer;
 
 pub use forward_euler::ForwardEuler;
-pub use mol::Mol;
+pub use mol::{Mol, MolMethod, DEFAULT_MAX_STEPS, MAX_NEWTON_FAILS_PER_STEP};
 pub use theta::Theta;
 
-use crate::error::Result;
-use crate::space::operator::Operator;
+use crate::error::{Error, Result};
 use crate::stats::Stats;
 
-/// Advances dP/dt = A P step by step.
-pub trait Integrator: Send {
-    /// Name, e.g. `forward-euler`.
+/// What an [`Observer`] wants after seeing a step or a stop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Go on.
+    Continue,
+    /// End the propagation now; the density stays as it was reported.
+    Halt,
+}
+
+/// Watches a propagation: every accepted step, then every stop time reached.
+///
+/// Both methods see the density after the step and the work counted so far, with
+/// `stats.steps` already including the step.
+pub trait Observer {
+    /// An accepted step ended at time `t` with density `p` (default: go on).
+    fn step(&mut self, t: f64, p: &[f64], stats: &Stats) -> Flow {
+        let _ = (t, p, stats);
+        Flow::Continue
+    }
+    /// The density reached the stop time `t` exactly (after that stop's last step).
+    fn stop(&mut self, t: f64, p: &[f64], stats: &Stats) -> Flow;
+}
+
+/// Advances a density through a list of stop times.
+pub trait Propagator: Send {
+    /// Name, e.g. `forward-euler`, `bdf`, `markov-step`.
     fn name(&self) -> &str;
-    /// Prepare for a run on `op` from density `p` at time `t0` (factorise, allocate).
-    fn start(&mut self, op: &Operator, p: &[f64], t0: f64, stats: &mut Stats) -> Result<()>;
-    /// Take one step from `t` toward `t_stop` (never past it); update `p` and return the
-    /// new time.
-    fn step(
+
+    /// Advance `p` from time `t0` through each of `stops` (non-decreasing, none before
+    /// `t0`), landing exactly on each: report each accepted step to
+    /// [`Observer::step`] and each stop to [`Observer::stop`] (a stop equal to the
+    /// current time is reported without stepping), counting steps and work into
+    /// `stats`. Returns the time reached: the last stop, or the time of the step or
+    /// stop at which the observer halted (`p` then holds that density).
+    ///
+    /// Errors: bad stop times or a density of the wrong length, and failures of the
+    /// method (a singular factorisation, an adaptive solver giving up); `p` then holds
+    /// the last reported density or a later partial one, and `stats` the work done.
+    fn propagate(
         &mut self,
-        op: &Operator,
         p: &mut [f64],
-        t: f64,
-        t_stop: f64,
+        t0: f64,
+        stops: &[f64],
+        observer: &mut dyn Observer,
         stats: &mut Stats,
     ) -> Result<f64>;
 }
 
+/// A fixed-step method: one step of length `h` at a time. Every `Stepper` is a
+/// [`Propagator`] through the shared loop, which takes steps of [`Stepper::dt`] and
+/// shortens the last one before each stop time ([`fixed_step`]).
+pub trait Stepper: Send {
+    /// Name, e.g. `forward-euler`.
+    fn name(&self) -> &str;
+    /// The step length between stop times.
+    fn dt(&self) -> f64;
+    /// Prepare a run on densities of length `n` (allocate, factorise); called once at
+    /// the start of every propagation. Default: nothing to prepare.
+    fn start(&mut self, n: usize, stats: &mut Stats) -> Result<()> {
+        let _ = (n, stats);
+        Ok(())
+    }
+    /// Advance `p` by one step of length `h` (`dt`, or the shorter remainder before a
+    /// stop), counting the work into `stats` (not the step itself: the loop counts it).
+    fn advance(&mut self, p: &mut [f64], h: f64, stats: &mut Stats) -> Result<()>;
+}
+
+impl<S: Stepper> Propagator for S {
+    fn name(&self) -> &str {
+        Stepper::name(self)
+    }
+
+    fn propagate(
+        &mut self,
+        p: &mut [f64],
+        t0: f64,
+        stops: &[f64],
+        observer: &mut dyn Observer,
+        stats: &mut Stats,
+    ) -> Result<f64> {
+        check_stops(t0, stops)?;
+        self.start(p.len(), stats)?;
+        let dt = self.dt();
+        let mut t = t0;
+        for &stop in stops {
+            while t < stop {
+                let (h, t_new) = fixed_step(dt, t, stop);
+                self.advance(p, h, stats)?;
+                stats.steps += 1;
+                t = t_new;
+                if observer.step(t, p, stats) == Flow::Halt {
+                    return Ok(t);
+                }
+            }
+            if observer.stop(t, p, stats) == Flow::Halt {
+                return Ok(t);
+            }
+        }
+        Ok(t)
+    }
+}
+
 /// The step a fixed-step method takes from `t` toward `t_stop`: `dt`, or the remainder
-/// when it is within a relative 1e-9 of `dt` or shorter.
+/// when it is within a relative 1e-9 of `dt` or shorter. Returns (step, new time); the
+/// new time is `t_stop` exactly when the step reaches it.
 pub fn fixed_step(dt: f64, t: f64, t_stop: f64) -> (f64, f64) {
     let rem = t_stop - t;
     if rem <= dt * (1.0 + 1e-9) {
         (rem, t_stop)
     } else {
         (dt, t + dt)
+    }
+}
+
+/// Check a propagation's times: `t0` finite, stop times finite, non-decreasing and not
+/// before `t0`.
+pub fn check_stops(t0: f64, stops: &[f64]) -> Result<()> {
+    crate::error::finite("t0", t0)?;
+    let mut prev = t0;
+    for &s in stops {
+        if !(s.is_finite() && s >= prev) {
+            return Err(Error::invalid(
+                "stop time",
+                s,
+                format!(
+                    "stop times must be finite and non-decreasing from t0 = {t0} (previous {prev})"
+                ),
+            ));
+        }
+        prev = s;
+    }
+    Ok(())
+}
+
+/// An error unless a density of length `len` fits an operator of size `n`.
+pub fn check_len(len: usize, n: usize) -> Result<()> {
+    if len == n {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "density length",
+            len,
+            format!("must equal the operator's size {n}"),
+        ))
     }
 }

@@ -24,28 +24,21 @@
 //!
 //! # How the stepping works
 //!
-//! A diffsol solver borrows its problem, so the two cannot live in one struct without
-//! `unsafe`; instead each run starts a worker thread that owns the problem and the
-//! solver and takes the steps. [`Integrator::step`] hands the worker the driver's stop
-//! time (diffsol's `set_stop_time`, so every snapshot lands exactly on the driver's
-//! time, never interpolated) and receives one accepted step: its time, its density and
-//! diffsol's cumulative counters. The worker may run a few steps ahead toward the same
-//! stop time (bounded buffer), which lets the driver's monitors overlap the solver's
-//! work; the steps the driver sees are exactly diffsol's steps, one per call. Stop times
-//! must not move earlier than a stop time already handed over and not yet reached
-//! (the driver never does this). A panic inside diffsol ends the run as a solver
-//! failure instead of unwinding into the caller (the default panic hook still writes
-//! its message to stderr).
+//! A diffsol solver borrows its problem, so both live on the stack of one
+//! [`Propagator::propagate`] call: build the problem and the solver, then for each stop
+//! time hand it to diffsol (`set_stop_time`, so every stop lands exactly on the
+//! caller's time, never interpolated) and step until it is reached, reporting each of
+//! diffsol's accepted steps to the observer with diffsol's counters added to [`Stats`].
+//! A panic inside diffsol ends the call as a solver failure instead of unwinding into
+//! the caller (the default panic hook still writes its message to stderr).
 //!
 //! Failures — step size below diffsol's minimum (1e-13), more than
 //! [`MAX_NEWTON_FAILS_PER_STEP`] Newton failures or diffsol's 40 error-test failures in
-//! one step, or more than [`Mol::max_steps`] steps in the run — end the step with
+//! one step, or more than [`Mol::max_steps`] steps in one call — end the call with
 //! [`Error::SolverFailed`] carrying the time reached and the reason.
 
 use std::cell::Cell;
-use std::collections::VecDeque;
-use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
-use std::thread::JoinHandle;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use diffsol::error::OdeSolverError;
 use diffsol::op::OpStatistics;
@@ -55,7 +48,7 @@ use diffsol::{
     OdeSolverStopReason, Op, ParameterisedOp, UnitCallable, Vector,
 };
 
-use super::Integrator;
+use super::{check_len, check_stops, Flow, Observer, Propagator};
 use crate::error::{Error, Result};
 use crate::space::operator::{Operator, Tridiag};
 use crate::stats::Stats;
@@ -138,31 +131,31 @@ impl MolMethod {
 
 /// Method of lines over diffsol (adaptive; implicit BDF / TR-BDF2 / ESDIRK34 of order
 /// 1–5 / 2 / 3, or explicit Tsit45 of order 5; conservative, not positive).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Mol {
+    a: Tridiag,
     method: MolMethod,
     rtol: f64,
     atol: f64,
     max_steps: u64,
-    worker: Option<Worker>,
 }
 
 impl Mol {
-    /// A method-of-lines integrator by method name (`bdf`, `tr-bdf2`, `esdirk34`,
-    /// `tsit45`) and tolerances (both finite and > 0), with at most
-    /// `DEFAULT_MAX_STEPS` (2 million) steps per run.
-    pub fn new(method: &str, rtol: f64, atol: f64) -> Result<Self> {
+    /// A method-of-lines integrator on the operator `op` by method name (`bdf`,
+    /// `tr-bdf2`, `esdirk34`, `tsit45`) and tolerances (both finite and > 0), with at
+    /// most `DEFAULT_MAX_STEPS` (2 million) steps per propagation.
+    pub fn new(op: &Operator, method: &str, rtol: f64, atol: f64) -> Result<Self> {
         Ok(Mol {
+            a: op.a.clone(),
             method: MolMethod::from_name(method)?,
             rtol: crate::error::positive("rtol", rtol)?,
             atol: crate::error::positive("atol", atol)?,
             max_steps: DEFAULT_MAX_STEPS,
-            worker: None,
         })
     }
 
-    /// The same integrator with at most `max_steps` (≥ 1) accepted steps per run; the
-    /// step after the last ends the run with the reason "too many steps".
+    /// The same integrator with at most `max_steps` (≥ 1) accepted steps per
+    /// propagation; the step after the last ends it with the reason "too many steps".
     pub fn with_max_steps(mut self, max_steps: u64) -> Result<Self> {
         if max_steps == 0 {
             return Err(Error::invalid("max_steps", max_steps, "must be at least 1"));
@@ -176,189 +169,96 @@ impl Mol {
         self.method
     }
 
-    /// Largest number of accepted steps per run (default `DEFAULT_MAX_STEPS`, 2 million).
+    /// Largest number of accepted steps per propagation (default `DEFAULT_MAX_STEPS`,
+    /// 2 million).
     pub fn max_steps(&self) -> u64 {
         self.max_steps
     }
 }
 
-impl Integrator for Mol {
+impl Propagator for Mol {
     fn name(&self) -> &str {
         self.method.name()
     }
 
-    fn start(&mut self, op: &Operator, p: &[f64], t0: f64, stats: &mut Stats) -> Result<()> {
-        self.worker = None; // ends any previous run's worker
-        let n = op.a.n();
-        if p.len() != n {
-            return Err(Error::invalid(
-                "density length",
-                p.len(),
-                format!("must equal the operator's size {n}"),
-            ));
-        }
-        crate::error::finite("t0", t0)?;
-        // Steps travel in batches of up to 2^16 values (1 to 32 steps), so that cheap
-        // explicit steps do not each wake the driver; at most 2^20 values (8 MB) of
-        // densities are in flight.
-        let batch = ((1usize << 16) / n.max(1)).clamp(1, 32);
-        let depth = ((1usize << 20) / (n.max(1) * batch)).clamp(1, 64);
-        let job = Job {
-            method: self.method,
-            rtol: self.rtol,
-            atol: self.atol,
-            max_steps: self.max_steps,
-            batch,
-            a: op.a.clone(),
-            y0: p.to_vec(),
-            t0,
-        };
-        let (cmd_tx, cmd_rx) = mpsc::channel();
-        let (reply_tx, reply_rx) = mpsc::sync_channel(depth);
-        let (spare_tx, spare_rx) = mpsc::channel();
-        let handle = std::thread::Builder::new()
-            .name(format!("mol-{}", self.method.name()))
-            .spawn(move || worker(job, cmd_rx, reply_tx, spare_rx))
-            .map_err(|e| Error::SolverFailed {
-                t: t0,
-                reason: format!("could not start the solver thread: {e}"),
-            })?;
-        let mut w = Worker {
-            cmds: Some(cmd_tx),
-            replies: Some(reply_rx),
-            spare: Some(spare_tx),
-            handle: Some(handle),
-            pending: VecDeque::new(),
-            t: t0,
-            target: None,
-            counters: Counters::default(),
-        };
-        match w.receive()? {
-            Reply::Ready(c) => {
-                w.account(c, stats);
-                self.worker = Some(w);
-                Ok(())
-            }
-            Reply::Failed {
-                t,
-                reason,
-                counters,
-            } => {
-                w.account(counters, stats);
-                Err(Error::SolverFailed { t, reason })
-            }
-            Reply::Steps(_) => Err(Error::SolverFailed {
-                t: t0,
-                reason: "the solver thread stepped before it was asked to".into(),
-            }),
-        }
-    }
-
-    fn step(
+    fn propagate(
         &mut self,
-        _op: &Operator,
         p: &mut [f64],
-        t: f64,
-        t_stop: f64,
+        t0: f64,
+        stops: &[f64],
+        observer: &mut dyn Observer,
         stats: &mut Stats,
     ) -> Result<f64> {
-        let w = self.worker.as_mut().ok_or_else(|| Error::SolverFailed {
-            t,
-            reason: "the method of lines was not started, or has already failed".into(),
-        })?;
-        if t.to_bits() != w.t.to_bits() {
-            return Err(Error::SolverFailed {
-                t,
-                reason: format!(
-                    "the caller's time {t} is not the solver's time {}: the method of lines \
-                     keeps its own state and cannot be restarted mid-run",
-                    w.t
-                ),
-            });
-        }
-        if !(t_stop > w.t && t_stop.is_finite()) {
-            return Err(Error::invalid(
-                "stop time",
-                t_stop,
-                format!("must be finite and after the current time {}", w.t),
-            ));
-        }
-        match w.target {
-            None => {
-                if w.cmds.as_ref().is_none_or(|c| c.send(t_stop).is_err()) {
-                    let reason = w.stopped_reason();
-                    self.worker = None;
-                    return Err(Error::SolverFailed { t, reason });
-                }
-                w.target = Some(t_stop);
-            }
-            Some(target) if t_stop < target => {
-                return Err(Error::SolverFailed {
-                    t,
-                    reason: format!(
-                        "stop time {t_stop} moved before the pending stop time {target}: \
-                         the solver may already have stepped past it"
-                    ),
+        check_len(p.len(), self.a.n())?;
+        check_stops(t0, stops)?;
+        let fail = |reason: String| Error::SolverFailed { t: t0, reason };
+        let ode = TridiagOde::new(self.a.clone(), p.to_vec())
+            .map_err(|e| fail(format!("could not assemble the sparse Jacobian: {e}")))?;
+        let mut problem = OdeBuilder::<M>::new()
+            .t0(t0)
+            .rtol(self.rtol)
+            .atol([self.atol])
+            .build_from_eqn(ode)
+            .map_err(|e| fail(format!("could not build the diffsol problem: {e}")))?;
+        // the per-step Newton limit is re-armed before every step (see `Call::drive`)
+        problem.ode_options.max_nonlinear_solver_failures = MAX_NEWTON_FAILS_PER_STEP;
+        let method = self.method;
+        let created = |e: DiffsolError| {
+            fail(format!(
+                "could not create the {} solver: {e}",
+                method.name()
+            ))
+        };
+        let mut call = Call {
+            p,
+            t: t0,
+            observer,
+            stats,
+            counters: Counters::default(),
+            method,
+            max_steps: self.max_steps,
+        };
+        let outcome = catch_unwind(AssertUnwindSafe(|| match method {
+            MolMethod::Bdf => {
+                let solver = problem.bdf::<Ls>().map_err(created)?;
+                call.drive(solver, stops, |s: &mut _, total| {
+                    let s: &mut diffsol::Bdf<'_, TridiagOde, Ls> = s;
+                    s.config_mut().maximum_newton_fails = total + MAX_NEWTON_FAILS_PER_STEP;
                 })
             }
-            Some(_) => {} // heading for the pending stop time, which is ≤ t_stop
-        }
-        if w.pending.is_empty() {
-            match w.receive() {
-                Ok(Reply::Steps(steps)) => w.pending.extend(steps),
-                Ok(Reply::Failed {
-                    t,
-                    reason,
-                    counters,
-                }) => {
-                    w.account(counters, stats);
-                    self.worker = None;
-                    return Err(Error::SolverFailed { t, reason });
-                }
-                Ok(Reply::Ready(_)) => {
-                    self.worker = None;
-                    return Err(Error::SolverFailed {
-                        t,
-                        reason: "the solver thread restarted unexpectedly".into(),
-                    });
-                }
-                Err(e) => {
-                    self.worker = None;
-                    return Err(e);
-                }
+            MolMethod::TrBdf2 => {
+                let solver = problem.tr_bdf2::<Ls>().map_err(created)?;
+                call.drive(solver, stops, sdirk_newton_limit)
             }
-        }
-        let Some(s) = w.pending.pop_front() else {
-            self.worker = None;
-            return Err(Error::SolverFailed {
-                t,
-                reason: "the solver thread sent an empty batch of steps".into(),
-            });
-        };
-        if s.y.len() != p.len() {
-            return Err(Error::invalid(
-                "density length",
-                p.len(),
-                format!("must equal the operator's size {}", s.y.len()),
-            ));
-        }
-        p.copy_from_slice(&s.y);
-        w.account(s.counters, stats);
-        w.t = s.t;
-        if s.reached {
-            w.target = None;
-        }
-        if let Some(spare) = &w.spare {
-            let _ = spare.send(s.y); // hand the buffer back for reuse
-        }
-        Ok(s.t)
+            MolMethod::Esdirk34 => {
+                let solver = problem.esdirk34::<Ls>().map_err(created)?;
+                call.drive(solver, stops, sdirk_newton_limit)
+            }
+            MolMethod::Tsit45 => {
+                let solver = problem.tsit45().map_err(created)?;
+                call.drive(solver, stops, |_: &mut _, _| {})
+            }
+        }));
+        outcome.unwrap_or_else(|payload| {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(Error::SolverFailed {
+                t: call.t,
+                reason: format!("diffsol panicked: {msg}"),
+            })
+        })
     }
 }
 
-// ------------------------------------------------------------------ the worker's side
+fn sdirk_newton_limit(s: &mut diffsol::Sdirk<'_, TridiagOde, Ls>, total: usize) {
+    s.config_mut().maximum_newton_fails = total + MAX_NEWTON_FAILS_PER_STEP;
+}
 
 /// diffsol's cumulative counters at one moment (everything but accepted steps, which
-/// the driver counts).
+/// [`Call::drive`] counts itself).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Counters {
     error_test_failures: u64,
@@ -370,271 +270,9 @@ struct Counters {
     jacobian_evals: u64,
 }
 
-/// One accepted step as the worker reports it.
-#[derive(Debug)]
-struct Stepped {
-    t: f64,
-    y: Vec<f64>,
-    /// The step landed on the stop time.
-    reached: bool,
-    counters: Counters,
-}
-
-enum Reply {
-    /// The solver is built (its set-up work in the counters).
-    Ready(Counters),
-    /// Accepted steps, oldest first (never empty).
-    Steps(Vec<Stepped>),
-    /// The solver gave up at time `t` (the last accepted time), after the steps
-    /// already sent.
-    Failed {
-        t: f64,
-        reason: String,
-        counters: Counters,
-    },
-}
-
-/// Everything the worker thread needs to build its problem.
-struct Job {
-    method: MolMethod,
-    rtol: f64,
-    atol: f64,
-    max_steps: u64,
-    batch: usize,
-    a: Tridiag,
-    y0: Vec<f64>,
-    t0: f64,
-}
-
-/// The driver's handle on a running worker.
-#[derive(Debug)]
-struct Worker {
-    cmds: Option<Sender<f64>>,
-    replies: Option<Receiver<Reply>>,
-    /// Density buffers handed back to the worker for reuse.
-    spare: Option<Sender<Vec<f64>>>,
-    handle: Option<JoinHandle<()>>,
-    /// Steps received but not yet handed to the driver.
-    pending: VecDeque<Stepped>,
-    /// Time of the last step handed to the driver.
-    t: f64,
-    /// The stop time the worker is heading for; `None` when it waits for one.
-    target: Option<f64>,
-    /// Counters already added to the driver's [`Stats`].
-    counters: Counters,
-}
-
-impl Worker {
-    fn receive(&mut self) -> Result<Reply> {
-        match self.replies.as_ref().map(|r| r.recv()) {
-            Some(Ok(r)) => Ok(r),
-            _ => Err(Error::SolverFailed {
-                t: self.t,
-                reason: self.stopped_reason(),
-            }),
-        }
-    }
-
-    /// Why the worker is gone: its panic message, if it panicked.
-    fn stopped_reason(&mut self) -> String {
-        self.hang_up();
-        match self.handle.take().map(|h| h.join()) {
-            Some(Err(payload)) => {
-                let msg = payload
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| payload.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".into());
-                format!("diffsol panicked: {msg}")
-            }
-            _ => "the solver thread stopped unexpectedly".into(),
-        }
-    }
-
-    /// Add the counters' growth since the last report to `stats`.
-    fn account(&mut self, c: Counters, stats: &mut Stats) {
-        let o = self.counters;
-        let d = |new: u64, old: u64| new.saturating_sub(old);
-        stats.error_test_failures += d(c.error_test_failures, o.error_test_failures);
-        stats.newton_iterations += d(c.newton_iterations, o.newton_iterations);
-        stats.newton_failures += d(c.newton_failures, o.newton_failures);
-        stats.rejected_steps += d(c.error_test_failures, o.error_test_failures)
-            + d(c.newton_failures, o.newton_failures);
-        stats.factorizations += d(c.linear_solver_setups, o.linear_solver_setups);
-        stats.linear_solves += d(c.linear_solves, o.linear_solves);
-        stats.rhs_evals += d(c.rhs_calls, o.rhs_calls);
-        stats.jacobian_evals += d(c.jacobian_evals, o.jacobian_evals);
-        self.counters = c;
-    }
-}
-
-impl Worker {
-    /// Close every channel: the worker wakes wherever it blocks and returns.
-    fn hang_up(&mut self) {
-        self.cmds = None;
-        self.replies = None;
-        self.spare = None;
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        self.hang_up();
-        if let Some(h) = self.handle.take() {
-            let _ = h.join();
-        }
-    }
-}
-
-/// The worker thread: build the problem and the solver, then step on request.
-fn worker(job: Job, cmds: Receiver<f64>, replies: SyncSender<Reply>, spare: Receiver<Vec<f64>>) {
-    let t0 = job.t0;
-    let fail = |reason: String| {
-        let _ = replies.send(Reply::Failed {
-            t: t0,
-            reason,
-            counters: Counters::default(),
-        });
-    };
-    let ode = match TridiagOde::new(job.a, job.y0) {
-        Ok(o) => o,
-        Err(e) => return fail(format!("could not assemble the sparse Jacobian: {e}")),
-    };
-    let mut problem = match OdeBuilder::<M>::new()
-        .t0(job.t0)
-        .rtol(job.rtol)
-        .atol([job.atol])
-        .build_from_eqn(ode)
-    {
-        Ok(p) => p,
-        Err(e) => return fail(format!("could not build the diffsol problem: {e}")),
-    };
-    // the per-step Newton limit is re-armed before every step (see `drive`)
-    problem.ode_options.max_nonlinear_solver_failures = MAX_NEWTON_FAILS_PER_STEP;
-    let run = Run {
-        cmds: &cmds,
-        replies: &replies,
-        spare: &spare,
-        max_steps: job.max_steps,
-        batch: job.batch,
-        method: job.method,
-    };
-    let created = match job.method {
-        MolMethod::Bdf => problem.bdf::<Ls>().map(|s| {
-            run.drive(s, |s: &mut _, total| {
-                let s: &mut diffsol::Bdf<'_, TridiagOde, Ls> = s;
-                s.config_mut().maximum_newton_fails = total + MAX_NEWTON_FAILS_PER_STEP;
-            })
-        }),
-        MolMethod::TrBdf2 => problem
-            .tr_bdf2::<Ls>()
-            .map(|s| run.drive(s, sdirk_newton_limit)),
-        MolMethod::Esdirk34 => problem
-            .esdirk34::<Ls>()
-            .map(|s| run.drive(s, sdirk_newton_limit)),
-        MolMethod::Tsit45 => problem.tsit45().map(|s| run.drive(s, |_: &mut _, _| {})),
-    };
-    if let Err(e) = created {
-        fail(format!(
-            "could not create the {} solver: {e}",
-            job.method.name()
-        ));
-    }
-}
-
-fn sdirk_newton_limit(s: &mut diffsol::Sdirk<'_, TridiagOde, Ls>, total: usize) {
-    s.config_mut().maximum_newton_fails = total + MAX_NEWTON_FAILS_PER_STEP;
-}
-
-/// The worker's channels and limits.
-struct Run<'c> {
-    cmds: &'c Receiver<f64>,
-    replies: &'c SyncSender<Reply>,
-    spare: &'c Receiver<Vec<f64>>,
-    max_steps: u64,
-    batch: usize,
-    method: MolMethod,
-}
-
-impl Run<'_> {
-    /// Serve stop times until the driver hangs up or the solver fails.
-    fn drive<'a, S>(&self, mut solver: S, newton_limit: impl Fn(&mut S, usize))
-    where
-        S: OdeSolverMethod<'a, TridiagOde>,
-    {
-        if self
-            .replies
-            .send(Reply::Ready(self.counters(&solver)))
-            .is_err()
-        {
-            return;
-        }
-        let n = solver.state().y.len();
-        let mut steps: u64 = 0;
-        let mut batch = Vec::with_capacity(self.batch);
-        while let Ok(t_stop) = self.cmds.recv() {
-            let failure = match solver.set_stop_time(t_stop) {
-                Err(e) => Some(describe(&e)),
-                Ok(()) => loop {
-                    if steps >= self.max_steps {
-                        break Some(format!(
-                            "too many steps: {steps} steps taken without reaching t = {t_stop} \
-                             (limit Mol::max_steps = {})",
-                            self.max_steps
-                        ));
-                    }
-                    let total = solver.get_statistics().number_of_nonlinear_solver_fails;
-                    newton_limit(&mut solver, total);
-                    let reached = match solver.step() {
-                        Ok(OdeSolverStopReason::TstopReached) => true,
-                        Ok(_) => false,
-                        Err(e) => break Some(describe(&e)),
-                    };
-                    steps += 1;
-                    let mut y = self.spare.try_recv().unwrap_or_default();
-                    y.clear();
-                    let st = solver.state();
-                    y.extend((0..n).map(|i| st.y[i]));
-                    batch.push(Stepped {
-                        // diffsol lands on the stop time exactly; say so bit for bit
-                        t: if reached { t_stop } else { st.t },
-                        y,
-                        reached,
-                        counters: self.counters(&solver),
-                    });
-                    if (reached || batch.len() >= self.batch)
-                        && self
-                            .replies
-                            .send(Reply::Steps(std::mem::take(&mut batch)))
-                            .is_err()
-                    {
-                        return; // the driver has gone
-                    }
-                    if reached {
-                        break None;
-                    }
-                },
-            };
-            if let Some(reason) = failure {
-                if !batch.is_empty()
-                    && self
-                        .replies
-                        .send(Reply::Steps(std::mem::take(&mut batch)))
-                        .is_err()
-                {
-                    return;
-                }
-                let _ = self.replies.send(Reply::Failed {
-                    t: solver.state().t,
-                    reason,
-                    counters: self.counters(&solver),
-                });
-                return;
-            }
-        }
-    }
-
-    fn counters<'a, S: OdeSolverMethod<'a, TridiagOde>>(&self, s: &S) -> Counters {
+impl Counters {
+    /// The counters of `s`, a solver of `method`.
+    fn of<'a, S: OdeSolverMethod<'a, TridiagOde>>(s: &S, method: MolMethod) -> Counters {
         let st = s.get_statistics();
         let op = s.problem().eqn.statistics();
         let u = |x: usize| x as u64;
@@ -642,7 +280,7 @@ impl Run<'_> {
         // one LU solve per Newton iteration; the SDIRK methods also filter each error
         // estimate through one solve per completed step attempt (accepted or rejected
         // by the error test)
-        let linear_solves = match self.method {
+        let linear_solves = match method {
             MolMethod::Bdf => newton_iterations,
             MolMethod::TrBdf2 | MolMethod::Esdirk34 => {
                 newton_iterations + u(st.number_of_steps) + u(st.number_of_error_test_failures)
@@ -658,6 +296,107 @@ impl Run<'_> {
             rhs_calls: u(op.number_of_calls),
             jacobian_evals: u(op.number_of_matrix_evals),
         }
+    }
+}
+
+/// One propagation in progress: the caller's density, observer and counters.
+struct Call<'c> {
+    p: &'c mut [f64],
+    /// Time of the last accepted step (or t0).
+    t: f64,
+    observer: &'c mut dyn Observer,
+    stats: &'c mut Stats,
+    /// Counters already added to `stats`.
+    counters: Counters,
+    method: MolMethod,
+    max_steps: u64,
+}
+
+impl Call<'_> {
+    /// Step `solver` through `stops`, reporting every accepted step and every stop.
+    fn drive<'a, S>(
+        &mut self,
+        mut solver: S,
+        stops: &[f64],
+        newton_limit: impl Fn(&mut S, usize),
+    ) -> Result<f64>
+    where
+        S: OdeSolverMethod<'a, TridiagOde>,
+    {
+        self.account(Counters::of(&solver, self.method));
+        let mut steps: u64 = 0;
+        for &stop in stops {
+            if self.t < stop {
+                if let Err(e) = solver.set_stop_time(stop) {
+                    return Err(self.fail(&solver, describe(&e)));
+                }
+                loop {
+                    if steps >= self.max_steps {
+                        let why = format!(
+                            "too many steps: {steps} steps taken without reaching t = {stop} \
+                             (limit Mol::max_steps = {})",
+                            self.max_steps
+                        );
+                        return Err(self.fail(&solver, why));
+                    }
+                    let total = solver.get_statistics().number_of_nonlinear_solver_fails;
+                    newton_limit(&mut solver, total);
+                    let reached = match solver.step() {
+                        Ok(OdeSolverStopReason::TstopReached) => true,
+                        Ok(_) => false,
+                        Err(e) => return Err(self.fail(&solver, describe(&e))),
+                    };
+                    steps += 1;
+                    let st = solver.state();
+                    for (i, x) in self.p.iter_mut().enumerate() {
+                        *x = st.y[i];
+                    }
+                    // diffsol lands on the stop time exactly; say so bit for bit
+                    self.t = if reached { stop } else { st.t };
+                    self.account(Counters::of(&solver, self.method));
+                    self.stats.steps += 1;
+                    if self.observer.step(self.t, self.p, self.stats) == Flow::Halt {
+                        return Ok(self.t);
+                    }
+                    if reached {
+                        break;
+                    }
+                }
+            }
+            if self.observer.stop(self.t, self.p, self.stats) == Flow::Halt {
+                return Ok(self.t);
+            }
+        }
+        Ok(self.t)
+    }
+
+    /// The error for a solver that gave up, with its work added to the counters.
+    fn fail<'a, S: OdeSolverMethod<'a, TridiagOde>>(
+        &mut self,
+        solver: &S,
+        reason: String,
+    ) -> Error {
+        self.account(Counters::of(solver, self.method));
+        Error::SolverFailed {
+            t: solver.state().t,
+            reason,
+        }
+    }
+
+    /// Add the counters' growth since the last report to the caller's [`Stats`].
+    fn account(&mut self, c: Counters) {
+        let (o, stats) = (self.counters, &mut *self.stats);
+        let d = |new: u64, old: u64| new.saturating_sub(old);
+        stats.error_test_failures += d(c.error_test_failures, o.error_test_failures);
+        stats.newton_iterations += d(c.newton_iterations, o.newton_iterations);
+        stats.newton_failures += d(c.newton_failures, o.newton_failures);
+        stats.rejected_steps += d(c.error_test_failures, o.error_test_failures)
+            + d(c.newton_failures, o.newton_failures);
+        stats.factorizations += d(c.linear_solver_setups, o.linear_solver_setups);
+        stats.linear_solves += d(c.linear_solves, o.linear_solves);
+        stats.rhs_evals += d(c.rhs_calls, o.rhs_calls);
+        stats.jacobian_evals += d(c.jacobian_evals, o.jacobian_evals);
+        self.counters = c;
     }
 }
 

@@ -7,7 +7,7 @@
 //! damping the stiff modes of rough initial data before Crank–Nicolson takes over.
 //! A is constant, so each distinct step size is factorised once and reused.
 
-use super::{fixed_step, Integrator};
+use super::{check_len, Stepper};
 use crate::error::Result;
 use crate::space::linalg::TridiagLu;
 use crate::space::operator::{Operator, Tridiag};
@@ -16,6 +16,7 @@ use crate::stats::Stats;
 /// θ-method (implicit; order 2 at θ = ½, else 1; positive for θ = 1 with an M-matrix).
 #[derive(Clone, Debug)]
 pub struct Theta {
+    a: Tridiag,
     theta: f64,
     dt: f64,
     rannacher_steps: usize,
@@ -26,9 +27,11 @@ pub struct Theta {
 }
 
 impl Theta {
-    /// θ-method with step `dt` and `rannacher_steps` start-up steps (θ, dt validated by the scheme).
-    pub fn new(theta: f64, dt: f64, rannacher_steps: usize) -> Self {
+    /// θ-method on the operator `op` with step `dt` and `rannacher_steps` start-up
+    /// steps (θ, dt validated by the scheme).
+    pub fn new(op: &Operator, theta: f64, dt: f64, rannacher_steps: usize) -> Self {
         Theta {
+            a: op.a.clone(),
             theta,
             dt,
             rannacher_steps,
@@ -38,7 +41,7 @@ impl Theta {
         }
     }
 
-    fn lu(&mut self, op: &Operator, theta: f64, h: f64, stats: &mut Stats) -> Result<usize> {
+    fn lu(&mut self, theta: f64, h: f64, stats: &mut Stats) -> Result<usize> {
         if let Some(k) = self
             .cache
             .iter()
@@ -46,7 +49,7 @@ impl Theta {
         {
             return Ok(k);
         }
-        let a = &op.a;
+        let a = &self.a;
         let n = a.n();
         let mut m = Tridiag::zeros(n);
         for i in 0..n {
@@ -64,17 +67,10 @@ impl Theta {
         Ok(self.cache.len() - 1)
     }
 
-    fn substep(
-        &mut self,
-        op: &Operator,
-        p: &mut [f64],
-        theta: f64,
-        h: f64,
-        stats: &mut Stats,
-    ) -> Result<()> {
-        let k = self.lu(op, theta, h, stats)?;
+    fn substep(&mut self, p: &mut [f64], theta: f64, h: f64, stats: &mut Stats) -> Result<()> {
+        let k = self.lu(theta, h, stats)?;
         if theta < 1.0 {
-            op.a.apply(p, &mut self.ap);
+            self.a.apply(p, &mut self.ap);
             stats.rhs_evals += 1;
             let c = (1.0 - theta) * h;
             for (x, d) in p.iter_mut().zip(&self.ap) {
@@ -87,35 +83,32 @@ impl Theta {
     }
 }
 
-impl Integrator for Theta {
+impl Stepper for Theta {
     fn name(&self) -> &str {
         "theta"
     }
 
-    fn start(&mut self, op: &Operator, _p: &[f64], _t0: f64, stats: &mut Stats) -> Result<()> {
-        self.ap = vec![0.0; op.grid.n];
+    fn dt(&self) -> f64 {
+        self.dt
+    }
+
+    fn start(&mut self, n: usize, stats: &mut Stats) -> Result<()> {
+        check_len(n, self.a.n())?;
+        self.ap = vec![0.0; n];
         self.steps_taken = 0;
         self.cache.clear();
-        self.lu(op, self.theta, self.dt, stats)?;
+        self.lu(self.theta, self.dt, stats)?;
         Ok(())
     }
 
-    fn step(
-        &mut self,
-        op: &Operator,
-        p: &mut [f64],
-        t: f64,
-        t_stop: f64,
-        stats: &mut Stats,
-    ) -> Result<f64> {
-        let (h, t_new) = fixed_step(self.dt, t, t_stop);
+    fn advance(&mut self, p: &mut [f64], h: f64, stats: &mut Stats) -> Result<()> {
         if self.steps_taken < self.rannacher_steps {
-            self.substep(op, p, 1.0, 0.5 * h, stats)?;
-            self.substep(op, p, 1.0, 0.5 * h, stats)?;
+            self.substep(p, 1.0, 0.5 * h, stats)?;
+            self.substep(p, 1.0, 0.5 * h, stats)?;
         } else {
-            self.substep(op, p, self.theta, h, stats)?;
+            self.substep(p, self.theta, h, stats)?;
         }
         self.steps_taken += 1;
-        Ok(t_new)
+        Ok(())
     }
 }
