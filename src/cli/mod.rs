@@ -783,7 +783,7 @@ fn report(a: &ReportArgs) -> Result<()> {
     let s = crate::time::transfer::models_report(&WithProgress, out, "models", command)?;
     lines.extend(s.lines);
     let s =
-        crate::analysis::endstate::end_states_report(&WithProgress, out, "end-states", command)?;
+        crate::reports::end_states::end_states_report(&WithProgress, out, "end-states", command)?;
     lines.extend(s.lines);
     pb.finish_and_clear();
     let index = crate::reports::write_index(
