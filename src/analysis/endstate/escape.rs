@@ -661,6 +661,13 @@ impl EscapeReport {
                 let _ = writeln!(s, "  Kramers (large barrier)         n/a (no minimum and barrier top before `past`)");
             }
         }
+        self.text_pde(&mut s);
+        self.text_mc(&mut s);
+        s
+    }
+
+    /// The discrete operator's lines.
+    fn text_pde(&self, s: &mut String) {
         let _ = writeln!(
             s,
             "  PDE {} ({} cells), backward equation  τ = {:.6e} steps",
@@ -689,6 +696,10 @@ impl EscapeReport {
                 let _ = writeln!(s, "  PDE escape rate: not resolved");
             }
         }
+    }
+
+    /// The Monte Carlo lines.
+    fn text_mc(&self, s: &mut String) {
         for m in &self.mc {
             if m.censored == 0 {
                 let _ = writeln!(
@@ -713,6 +724,5 @@ impl EscapeReport {
                 );
             }
         }
-        s
     }
 }
