@@ -77,7 +77,7 @@ pub struct PointMassStudy {
 
 /// Section 3: mean first-passage times.
 pub struct EscapeStudy {
-    /// `wide-narrow` from −1 past 0.5 at each learning rate of [`LRS`].
+    /// `wide-narrow` from −1 past 0.5 at T = 0.005, 0.01 and 0.02.
     pub wide_narrow: Vec<(f64, EscapeReport)>,
     /// `seed` from the pit minimum past 1.3.
     pub seed: EscapeReport,

@@ -32,7 +32,7 @@ use crate::space::flux;
 use crate::space::grid::Grid;
 use crate::space::operator::{drift_integral, Operator};
 
-/// ln P_s at the points `xs` (increasing), unnormalised: Φ(x) − ln D(x) with Φ(xs[0]) = 0.
+/// ln P_s at the points `xs` (increasing), unnormalised: Φ(x) − ln D(x) with Φ = 0 at the first point.
 /// `Err(w)` names a point where D is not positive (the closed form does not exist there).
 pub fn closed_form_log(problem: &Problem, xs: &[f64]) -> std::result::Result<Vec<f64>, f64> {
     let mut out = Vec::with_capacity(xs.len());
