@@ -14,7 +14,7 @@
 //! (−Aᵀ) τ = 1 with an absorbing right wall, solved exactly by GTH elimination; and
 //! ∫ survival dt by backward Euler), the smallest eigenvalue of the absorbing operator
 //! (the escape rate), Monte Carlo of SGD and of the Gaussian-kick model with the exit
-//! time of every particle ([`first_passage`]), and Kramers' (1940) large-barrier estimate
+//! time of every particle ([`first_passage()`]), and Kramers' (1940) large-barrier estimate
 //!
 //! ```text
 //! τ_K = (2π/T) √(D_b / (D_m G′_m |G′_b|)) e^{Φ_m − Φ_b} · N((W₁ − W_b)/σ_b),   σ_b² = D_b/(T|G′_b|),

@@ -1,7 +1,7 @@
 //! End states of the Fokker–Planck model of SGD: where the mass ends up, how long it
 //! takes to leave a well, and which minima it prefers.
 //!
-//! - [`stationary`]: with zero-flux walls the stationary density is
+//! - [`stationary()`]: with zero-flux walls the stationary density is
 //!   P_s ∝ exp(Φ)/D, Φ = −T ∫ G/D, wherever the noise D is positive; it is set beside
 //!   the null vector of every flux's operator, and where the noise vanishes the end state
 //!   is the exact long-time limit of the operator read as a Markov chain ([`chain`]).
@@ -9,7 +9,7 @@
 //!   mass (an interpolating minimum, see [`crate::analysis::critical`]). On `seed`, σ* ≈
 //!   10⁻⁴³ at W = 2 (S² ≈ 10⁻⁸³), while the pit minimum W ≈ 1.00745 has σ* ≈ 7.5·10⁻³:
 //!   noisy, so mass leaks out.
-//! - [`escape`]: the mean first-passage time past a point by the double-integral
+//! - [`escape()`]: the mean first-passage time past a point by the double-integral
 //!   formula, the discrete operator, Kramers' estimate and Monte Carlo of SGD and of the
 //!   Gaussian-kick model.
 //! - [`flat_minimum`]: the density ratio between a wide and a narrow minimum of equal

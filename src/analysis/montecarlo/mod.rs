@@ -11,7 +11,7 @@
 //! seeding, moves every particle with a [`StepRule`] between checkpoints and hands what
 //! it sees to an [`Observer`]. Two observers use it: snapshot statistics
 //! ([`simulate`]: mass, moments, region masses and histograms at fixed times) and first
-//! passage ([`first_passage`]: the step on which each particle leaves).
+//! passage ([`first_passage()`]: the step on which each particle leaves).
 //!
 //! Reproducibility: particles are processed in fixed blocks of [`BLOCK`], each with its
 //! own generator seeded from (seed, block index), and block results are reduced in
