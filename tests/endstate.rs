@@ -11,10 +11,10 @@
 
 use std::sync::Arc;
 
-use probcurrent::analysis::endstate::{
-    escape, stationary, wide_narrow_problem, Chain, CriticalKind, EscapeOptions, PDE_FLUX,
-};
+use probcurrent::analysis::critical::CriticalKind;
+use probcurrent::analysis::endstate::{escape, stationary, Chain, EscapeOptions, PDE_FLUX};
 use probcurrent::analysis::montecarlo::McMode;
+use probcurrent::model::wide_narrow::wide_narrow_problem;
 use probcurrent::{space::flux, ClosureLandscape, Grid, Initial, Operator, Problem};
 
 /// A symmetric double well with constant noise: datapoints c(W⁴/4 − W²/2) ± a W, so

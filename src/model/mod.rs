@@ -6,3 +6,4 @@
 
 pub mod landscape;
 pub mod problem;
+pub mod wide_narrow;

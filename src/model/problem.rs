@@ -161,7 +161,7 @@ pub const BUILTIN_PROBLEMS: &[(&str, &str)] = &[
         "vanishing-noise",
         "G = W − 1, S² = (W − 1)² + ε: the noise vanishes at the minimum (ε = noise_floor, default 0)",
     ),
-    ("wide-narrow", crate::analysis::endstate::WIDE_NARROW_SUMMARY),
+    ("wide-narrow", crate::model::wide_narrow::WIDE_NARROW_SUMMARY),
 ];
 
 /// Boundary of the `pit` and `basin` regions of the seed problem (the barrier, G = 0).
@@ -206,7 +206,7 @@ impl Problem {
                     .join(", "),
             })?;
         if name == "wide-narrow" {
-            return Ok(crate::analysis::endstate::wide_narrow_problem());
+            return Ok(crate::model::wide_narrow::wide_narrow_problem());
         }
         let seed_regions = vec![
             Region {

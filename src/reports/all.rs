@@ -54,9 +54,7 @@ pub fn write_all(
     lines.extend(super::work_precision_report(out, &sizes, cache, progress)?.lines);
     lines.extend(super::convergence_report(out, &sizes, cache, progress)?.lines);
     lines.extend(super::models::models_report(runner, out, "models", command)?.lines);
-    lines.extend(
-        crate::analysis::endstate::end_states_report(runner, out, "end-states", command)?.lines,
-    );
+    lines.extend(super::end_states::end_states_report(runner, out, "end-states", command)?.lines);
     let index = write_index(out, REPORTS, command)?;
     Ok((index, lines))
 }

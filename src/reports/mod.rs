@@ -5,6 +5,7 @@
 pub mod all;
 pub mod compare;
 pub mod convergence;
+pub mod end_states;
 pub mod models;
 pub mod plot;
 pub mod stability;

@@ -15,11 +15,12 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::analysis::compare::Comparison;
+use crate::analysis::critical::{minima_of_g, multipliers};
 use crate::analysis::montecarlo::{McMode, McReport, McSettings};
 use crate::error::{Error, Result};
 use crate::model::problem::Problem;
 use crate::reports::plot::{line_plot, Scale, Series};
-use crate::reports::validation::{multipliers, zero_of_g, Runner, Summary};
+use crate::reports::validation::{Runner, Summary};
 use crate::run::{run_transfer, RunReport, RunSettings};
 use crate::scheme::Scheme;
 use crate::space::grid::Grid;
@@ -41,24 +42,6 @@ fn fnum(v: f64) -> String {
     } else {
         format!("{v:.2e}")
     }
-}
-
-/// Stable points of gradient descent (G = 0, G′ > 0) in the domain, by a sign scan of G
-/// on 6000 intervals refined by bisection.
-fn minima_of_g(problem: &Problem) -> Vec<f64> {
-    let m = 6000;
-    let x = |i: usize| problem.a + (problem.b - problem.a) * i as f64 / m as f64;
-    let g = |w: f64| problem.landscape.stats(w).g;
-    let mut out = vec![];
-    for i in 0..m {
-        let (a, b) = (x(i), x(i + 1));
-        if g(a) < 0.0 && g(b) >= 0.0 {
-            if let Some(w) = zero_of_g(problem, a, b) {
-                out.push(w);
-            }
-        }
-    }
-    out
 }
 
 /// Expected W1 distance between an n-particle empirical distribution and density `p`:

@@ -129,35 +129,9 @@ fn times_of(model: &RunReport, k: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Per-datapoint multipliers 1 − T l_j″(W) of one SGD step linearised at `w`, and
-/// their mean log-modulus (the Lyapunov exponent of the random linear map).
-pub fn multipliers(problem: &Problem, w: f64) -> (Vec<f64>, f64) {
-    let l = &problem.landscape;
-    let m: Vec<f64> = (0..l.len())
-        .map(|j| 1.0 - problem.lr * l.curv(j, w))
-        .collect();
-    let lyap = m.iter().map(|x| x.abs().ln()).sum::<f64>() / m.len() as f64;
-    (m, lyap)
-}
-
-/// Zero of G in [lo, hi] by bisection (G must change sign).
-pub fn zero_of_g(problem: &Problem, lo: f64, hi: f64) -> Option<f64> {
-    let g = |w: f64| problem.landscape.stats(w).g;
-    let (mut a, mut b) = (lo, hi);
-    let (ga, gb) = (g(a), g(b));
-    if ga * gb > 0.0 {
-        return None;
-    }
-    for _ in 0..200 {
-        let m = 0.5 * (a + b);
-        if (g(m) > 0.0) == (ga > 0.0) {
-            a = m;
-        } else {
-            b = m;
-        }
-    }
-    Some(0.5 * (a + b))
-}
+// Re-exported while `crate::time::transfer` still imports them from here; the one
+// definition is in `crate::analysis::critical`.
+use crate::analysis::critical::{multipliers, zero_of_g};
 
 /// Run validations 1–3 and write `<dir>/<name>.md` with its plots in `<dir>/<name>/`.
 pub fn seed_validation(

@@ -1,0 +1,46 @@
+//! Monte Carlo of the actual discrete process, for checking the density models.
+//!
+//! Each particle takes the SGD step W ← W − T ĝ(W), with ĝ the mean gradient of a
+//! minibatch of B datapoints drawn uniformly (with or without replacement); plain
+//! gradient descent W ← W − T G(W); or the Gaussian-kick model
+//! W ← W − T G(W) + √(2D(W)) ξ with ξ ~ N(0, 1) — the per-step diffusion approximation,
+//! which separates modelling error from sampling error ([`StepRule`]). Walls reflect
+//! (zero flux) or absorb (the particle is removed and counted).
+//!
+//! There is one particle engine ([`engine`]): it owns the blocks, the threads and the
+//! seeding, moves every particle with a [`StepRule`] between checkpoints and hands what
+//! it sees to an [`Observer`]. Two observers use it: snapshot statistics
+//! ([`simulate`]: mass, moments, region masses and histograms at fixed times) and first
+//! passage ([`first_passage()`]: the step on which each particle leaves).
+//!
+//! Reproducibility: particles are processed in fixed blocks of [`BLOCK`], each with its
+//! own generator seeded from (seed, block index), and block results are reduced in
+//! block order, so the same seed gives bit-identical results at any thread count.
+
+pub mod engine;
+pub mod first_passage;
+pub mod output;
+pub mod snapshot;
+pub mod step;
+
+pub use engine::{reflect, Engine, Observer, Start, Wall, Walls, BLOCK};
+pub use first_passage::{first_passage, FirstPassage};
+pub use output::write_mc;
+pub use snapshot::{simulate, McHistogram, McMoments, McReport, McSettings};
+pub use step::{McMode, StepRule};
+
+use crate::error::{Error, Result};
+
+/// A time counted in whole SGD steps (an integer ≥ 1), as Monte Carlo and the
+/// discrete-time transfer models need; the error names the setting and the value.
+pub fn whole_steps(what: &str, v: f64) -> Result<u64> {
+    if v.is_finite() && v >= 1.0 && (v - v.round()).abs() < 1e-9 {
+        Ok(v.round() as u64)
+    } else {
+        Err(Error::invalid(
+            what,
+            v,
+            "discrete-time processes count time in whole SGD steps: give an integer >= 1",
+        ))
+    }
+}
