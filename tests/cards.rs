@@ -12,10 +12,9 @@
 //! time order is measured from the error against the number of steps over a sweep of
 //! tolerances (error ∝ steps^(−p)).
 
-use probcurrent::scheme::{catalogue, Positivity, StepKind};
-use probcurrent::{
-    run, space::flux, Grid, Operator, Outcome, Problem, RunReport, RunSettings, Scheme,
-};
+use probcurrent::scheme::{catalogue, IntegratorSpec, Positivity, StepKind};
+use probcurrent::space::flux::FluxSpec;
+use probcurrent::{run, Grid, Operator, Outcome, Problem, RunReport, RunSettings, Scheme};
 
 fn ou() -> Problem {
     Problem::builtin("ou").unwrap()
@@ -130,7 +129,10 @@ fn sg_reference(n: usize) -> Vec<f64> {
     let cn = catalogue()
         .unwrap()
         .into_iter()
-        .find(|s| s.flux == "scharfetter-gummel" && s.theta == Some(0.5))
+        .find(|s| {
+            s.flux == FluxSpec::ScharfetterGummel
+                && matches!(s.integrator, IntegratorSpec::Theta(t) if t.theta == 0.5)
+        })
         .expect("a Crank–Nicolson card with the scharfetter-gummel flux");
     let a = last(&solve(&p, &cn, n, Some(0.005), None, T_END));
     let b = last(&solve(&p, &cn, n, Some(0.0025), None, T_END));
@@ -145,7 +147,8 @@ fn sg_reference(n: usize) -> Vec<f64> {
 /// rounding floor (~1e-12). Returns (order, errors, steps).
 fn adaptive_time_order(scheme: &Scheme, reference: &[f64], n: usize) -> (f64, Vec<f64>, Vec<u64>) {
     assert_eq!(
-        scheme.flux, "scharfetter-gummel",
+        scheme.flux,
+        FluxSpec::ScharfetterGummel,
         "reference is for this flux"
     );
     let p = ou();
@@ -344,8 +347,7 @@ fn exact_stationary_claims_hold_on_ou() {
         let mut worst = 0.0f64;
         for n in [50, 100, 200, 400] {
             let grid = Grid::new(p.a, p.b, n).unwrap();
-            let op = Operator::assemble(&p, grid, flux::by_name(&scheme.flux).unwrap().as_ref())
-                .unwrap();
+            let op = Operator::assemble(&p, grid, scheme.build_flux().unwrap().as_ref()).unwrap();
             let Some(num) = op.null_vector() else {
                 worst = f64::INFINITY;
                 continue;

@@ -243,7 +243,7 @@ struct InspectArgs {
     #[arg(long, default_value = "seed")]
     problem: String,
     /// Scheme name or card file.
-    #[arg(long, default_value = "scharfetter-gummel")]
+    #[arg(long, default_value = crate::scheme::DEFAULT_SCHEME)]
     scheme: String,
     /// Number of cells.
     #[arg(long, default_value_t = 600)]
@@ -444,9 +444,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Schemes => {
-            for s in catalogue()? {
-                println!("{:<28} {}", s.name, s.summary);
-            }
+            print!("{}", crate::scheme::catalogue_table_text()?);
         }
         Command::Demo(a) => demo(&a)?,
         Command::Report(a) => report(&a)?,
@@ -541,7 +539,7 @@ fn solve_model(
 ) -> Result<RunReport> {
     match crate::time::transfer::Model::parse(model)? {
         crate::time::transfer::Model::FokkerPlanck => {
-            let scheme = Scheme::resolve(scheme.unwrap_or("scharfetter-gummel"))?;
+            let scheme = Scheme::resolve(scheme.unwrap_or(crate::scheme::DEFAULT_SCHEME))?;
             solve_one(problem, &scheme, settings)
         }
         crate::time::transfer::Model::Transfer(kind) => {
