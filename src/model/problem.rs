@@ -14,6 +14,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+// the wide-narrow problem lives with its end-state study (re-point this line if it moves)
+use crate::analysis::endstate::{wide_narrow_problem, WIDE_NARROW_SUMMARY};
 use crate::model::landscape::{
     ou_landscape, seed_landscape, spreading_landscape, vanishing_noise_landscape, FormulaLandscape,
     Landscape,
@@ -148,130 +150,304 @@ pub struct Problem {
     pub origin: String,
 }
 
-/// Names and summaries of the built-in problems.
-pub const BUILTIN_PROBLEMS: &[(&str, &str)] = &[
-    (
+/// A built-in problem: its name, one-line summary and constructor.
+#[derive(Clone, Copy, Debug)]
+pub struct Builtin {
+    /// Name, e.g. `seed`.
+    pub name: &'static str,
+    /// One-line summary.
+    pub summary: &'static str,
+    /// Build the problem ([`Problem::builtin`] then sets its name, summary and origin
+    /// from this row).
+    pub build: fn() -> Problem,
+}
+
+const fn row(name: &'static str, summary: &'static str, build: fn() -> Problem) -> Builtin {
+    Builtin {
+        name,
+        summary,
+        build,
+    }
+}
+
+/// The built-in problems, in listing order: the one table [`Problem::builtin`] reads.
+pub const BUILTINS: &[Builtin] = &[
+    row(
         "seed",
         "the reference landscape: sharp pit at W≈1 (noise vanishes at W=1), wide basin at W=2; T=0.02, B=1, [0,3]",
+        seed,
     ),
-    ("seed-drift", "seed with S² forced to 0: pure transport by −T·G"),
-    ("spreading", "G = 0, S² = 1 constant: variance grows by T²S²/B per step"),
-    ("ou", "G = W, S² = 1: Ornstein–Uhlenbeck, exact mean and variance known"),
-    (
+    row(
+        "seed-drift",
+        "seed with S² forced to 0: pure transport by −T·G",
+        seed_drift,
+    ),
+    row(
+        "spreading",
+        "G = 0, S² = 1 constant: variance grows by T²S²/B per step",
+        spreading,
+    ),
+    row(
+        "ou",
+        "G = W, S² = 1: Ornstein–Uhlenbeck, exact mean and variance known",
+        ou,
+    ),
+    row(
         "vanishing-noise",
         "G = W − 1, S² = (W − 1)² + ε: the noise vanishes at the minimum (ε = noise_floor, default 0)",
+        vanishing_noise,
     ),
-    ("wide-narrow", crate::analysis::endstate::WIDE_NARROW_SUMMARY),
+    row("wide-narrow", WIDE_NARROW_SUMMARY, wide_narrow_problem),
 ];
+
+/// (name, summary) of every built-in problem, in the order of [`BUILTINS`].
+pub const BUILTIN_PROBLEMS: &[(&str, &str)] = &names_and_summaries::<{ BUILTINS.len() }>();
+
+const fn names_and_summaries<const N: usize>() -> [(&'static str, &'static str); N] {
+    let mut out = [("", ""); N];
+    let mut i = 0;
+    while i < N {
+        out[i] = (BUILTINS[i].name, BUILTINS[i].summary);
+        i += 1;
+    }
+    out
+}
 
 /// Boundary of the `pit` and `basin` regions of the seed problem (the barrier, G = 0).
 pub const SEED_BARRIER: f64 = 1.17431;
 
+fn seed_regions() -> Vec<Region> {
+    vec![
+        Region::new("pit", None, Some(SEED_BARRIER)),
+        Region::new("basin", Some(SEED_BARRIER), None),
+    ]
+}
+
+fn seed() -> Problem {
+    Problem::builder(seed_landscape(100.0))
+        .regions(seed_regions())
+        .assemble()
+}
+
+fn seed_drift() -> Problem {
+    Problem::builder(seed_landscape(100.0))
+        .regions(seed_regions())
+        .noise_scale(0.0)
+        .assemble()
+}
+
+fn spreading() -> Problem {
+    Problem::builder(spreading_landscape(1.0))
+        .domain(-5.0, 5.0)
+        .initial(Initial::Normal { mean: 0.0, sd: 0.2 })
+        .region("right", Some(0.0), None)
+        .exact(Exact::Spreading { a: 1.0 })
+        .assemble()
+}
+
+fn ou() -> Problem {
+    Problem::builder(ou_landscape(1.0, 0.0, 1.0))
+        .domain(-1.0, 2.0)
+        .initial(Initial::Normal { mean: 1.0, sd: 0.1 })
+        .times(100.0, 10.0)
+        .region("right", Some(0.5), None)
+        .exact(Exact::Ou {
+            c: 1.0,
+            m: 0.0,
+            a: 1.0,
+        })
+        .assemble()
+}
+
+fn vanishing_noise() -> Problem {
+    Problem::builder(vanishing_noise_landscape())
+        .domain(0.0, 2.0)
+        .initial(Initial::Normal { mean: 0.3, sd: 0.1 })
+        .region("near", Some(0.9), Some(1.1))
+        .assemble()
+}
+
+impl Region {
+    /// A region [lo, hi]; an absent end is the domain's.
+    pub fn new(name: impl Into<String>, lo: Option<f64>, hi: Option<f64>) -> Region {
+        Region {
+            name: name.into(),
+            lo,
+            hi,
+        }
+    }
+}
+
+/// Builds a [`Problem`] from a landscape, with the defaults of the built-in `seed`
+/// problem for everything not set: learning rate T = 0.02, batch B = 1 drawn with
+/// replacement, domain [0, 3], zero-flux walls, initial normal (mean 0.5, sd 0.175),
+/// no regions, `noise_scale` 1, `noise_floor` 0, final time 1000 and snapshots every
+/// 50 steps. [`ProblemBuilder::build`] validates like a problem file.
+///
+/// ```
+/// use probcurrent::{ClosureLandscape, Initial, Problem};
+/// // two datapoints ½(W ∓ 1)²: G = W, S² = 1
+/// let landscape = ClosureLandscape::new()
+///     .datapoint("0.5*(w-1)^2", |w| 0.5 * (w - 1.0).powi(2), |w| w - 1.0, |_| 1.0)
+///     .datapoint("0.5*(w+1)^2", |w| 0.5 * (w + 1.0).powi(2), |w| w + 1.0, |_| 1.0);
+/// let problem = Problem::builder(landscape)
+///     .name("quadratic")
+///     .lr(0.05)
+///     .batch(2)
+///     .domain(-3.0, 3.0)
+///     .initial(Initial::Normal { mean: 1.0, sd: 0.2 })
+///     .region("right", Some(0.0), None)
+///     .build()
+///     .unwrap();
+/// assert_eq!(problem.batch, 2);
+/// // invalid settings are refused at build
+/// assert!(Problem::builder(ClosureLandscape::new()).build().is_err());
+/// ```
+#[derive(Clone, Debug)]
+pub struct ProblemBuilder {
+    problem: Problem,
+}
+
+impl ProblemBuilder {
+    /// Name (default `custom`).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        let name = name.into();
+        self.problem.origin = format!("problem `{name}`");
+        self.problem.name = name;
+        self
+    }
+    /// One-line summary (default empty).
+    pub fn summary(mut self, summary: impl Into<String>) -> Self {
+        self.problem.summary = summary.into();
+        self
+    }
+    /// Learning rate T (default 0.02).
+    pub fn lr(mut self, lr: f64) -> Self {
+        self.problem.lr = lr;
+        self
+    }
+    /// Batch size B (default 1).
+    pub fn batch(mut self, batch: usize) -> Self {
+        self.problem.batch = batch;
+        self
+    }
+    /// Minibatch sampling (default with replacement).
+    pub fn sampling(mut self, sampling: Sampling) -> Self {
+        self.problem.sampling = sampling;
+        self
+    }
+    /// Domain [a, b] (default [0, 3]).
+    pub fn domain(mut self, a: f64, b: f64) -> Self {
+        self.problem.a = a;
+        self.problem.b = b;
+        self
+    }
+    /// Boundary condition (default zero flux).
+    pub fn boundary(mut self, boundary: Boundary) -> Self {
+        self.problem.boundary = boundary;
+        self
+    }
+    /// Initial density (default normal, mean 0.5, sd 0.175).
+    pub fn initial(mut self, initial: Initial) -> Self {
+        self.problem.initial = initial;
+        self
+    }
+    /// Add a named region [lo, hi] (an absent end is the domain's).
+    pub fn region(mut self, name: impl Into<String>, lo: Option<f64>, hi: Option<f64>) -> Self {
+        self.problem.regions.push(Region::new(name, lo, hi));
+        self
+    }
+    /// Replace the regions (default none).
+    pub fn regions(mut self, regions: Vec<Region>) -> Self {
+        self.problem.regions = regions;
+        self
+    }
+    /// Factor on S² (default 1; 0 = drift only).
+    pub fn noise_scale(mut self, v: f64) -> Self {
+        self.problem.noise_scale = v;
+        self
+    }
+    /// Noise floor ε added to S² (default 0).
+    pub fn noise_floor(mut self, v: f64) -> Self {
+        self.problem.noise_floor = v;
+        self
+    }
+    /// Default final time and snapshot interval (default 1000 and 50).
+    pub fn times(mut self, t_end: f64, every: f64) -> Self {
+        self.problem.t_end = t_end;
+        self.problem.every = every;
+        self
+    }
+    /// A known exact solution (default none).
+    pub fn exact(mut self, exact: Exact) -> Self {
+        self.problem.exact = Some(exact);
+        self
+    }
+    /// The problem, validated ([`Problem::validate`]).
+    pub fn build(self) -> Result<Problem> {
+        self.problem.validate()?;
+        Ok(self.problem)
+    }
+    /// The problem without validation (the built-ins, whose values are fixed).
+    fn assemble(self) -> Problem {
+        self.problem
+    }
+}
+
 impl Problem {
-    /// A built-in problem by name (`seed`, `seed-drift`, `spreading`, `ou`).
-    pub fn builtin(name: &str) -> Result<Problem> {
-        let base = |landscape: Arc<dyn Landscape>, summary: &str| Problem {
-            name: name.to_string(),
-            summary: summary.to_string(),
-            landscape,
-            lr: 0.02,
-            batch: 1,
-            sampling: Sampling::WithReplacement,
-            a: 0.0,
-            b: 3.0,
-            boundary: Boundary::ZeroFlux,
-            initial: Initial::Normal {
-                mean: 0.5,
-                sd: 0.175,
+    /// A builder for a problem on `landscape`, with the defaults listed at
+    /// [`ProblemBuilder`].
+    pub fn builder(landscape: impl Landscape + 'static) -> ProblemBuilder {
+        Problem::builder_arc(Arc::new(landscape))
+    }
+
+    /// [`Problem::builder`] for a shared landscape.
+    pub fn builder_arc(landscape: Arc<dyn Landscape>) -> ProblemBuilder {
+        ProblemBuilder {
+            problem: Problem {
+                name: "custom".into(),
+                summary: String::new(),
+                landscape,
+                lr: 0.02,
+                batch: 1,
+                sampling: Sampling::WithReplacement,
+                a: 0.0,
+                b: 3.0,
+                boundary: Boundary::ZeroFlux,
+                initial: Initial::Normal {
+                    mean: 0.5,
+                    sd: 0.175,
+                },
+                regions: vec![],
+                noise_scale: 1.0,
+                noise_floor: 0.0,
+                t_end: 1000.0,
+                every: 50.0,
+                exact: None,
+                origin: "problem `custom`".into(),
             },
-            regions: vec![],
-            noise_scale: 1.0,
-            noise_floor: 0.0,
-            t_end: 1000.0,
-            every: 50.0,
-            exact: None,
-            origin: format!("built-in problem `{name}`"),
-        };
-        let summary = BUILTIN_PROBLEMS
+        }
+    }
+
+    /// A built-in problem by name (see [`BUILTINS`]); an unknown name is an error
+    /// listing the known ones.
+    pub fn builtin(name: &str) -> Result<Problem> {
+        let row = BUILTINS
             .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, s)| *s)
+            .find(|b| b.name == name)
             .ok_or_else(|| Error::UnknownName {
                 kind: "problem".into(),
                 name: name.into(),
-                known: BUILTIN_PROBLEMS
+                known: BUILTINS
                     .iter()
-                    .map(|(n, _)| *n)
+                    .map(|b| b.name)
                     .collect::<Vec<_>>()
                     .join(", "),
             })?;
-        if name == "wide-narrow" {
-            return Ok(crate::analysis::endstate::wide_narrow_problem());
-        }
-        let seed_regions = vec![
-            Region {
-                name: "pit".into(),
-                lo: None,
-                hi: Some(SEED_BARRIER),
-            },
-            Region {
-                name: "basin".into(),
-                lo: Some(SEED_BARRIER),
-                hi: None,
-            },
-        ];
-        let p = match name {
-            "seed" => Problem {
-                regions: seed_regions,
-                ..base(Arc::new(seed_landscape(100.0)), summary)
-            },
-            "seed-drift" => Problem {
-                regions: seed_regions,
-                noise_scale: 0.0,
-                ..base(Arc::new(seed_landscape(100.0)), summary)
-            },
-            "spreading" => Problem {
-                a: -5.0,
-                b: 5.0,
-                initial: Initial::Normal { mean: 0.0, sd: 0.2 },
-                regions: vec![Region {
-                    name: "right".into(),
-                    lo: Some(0.0),
-                    hi: None,
-                }],
-                exact: Some(Exact::Spreading { a: 1.0 }),
-                ..base(Arc::new(spreading_landscape(1.0)), summary)
-            },
-            "vanishing-noise" => Problem {
-                a: 0.0,
-                b: 2.0,
-                initial: Initial::Normal { mean: 0.3, sd: 0.1 },
-                regions: vec![Region {
-                    name: "near".into(),
-                    lo: Some(0.9),
-                    hi: Some(1.1),
-                }],
-                ..base(Arc::new(vanishing_noise_landscape()), summary)
-            },
-            _ => Problem {
-                a: -1.0,
-                b: 2.0,
-                initial: Initial::Normal { mean: 1.0, sd: 0.1 },
-                t_end: 100.0,
-                every: 10.0,
-                regions: vec![Region {
-                    name: "right".into(),
-                    lo: Some(0.5),
-                    hi: None,
-                }],
-                exact: Some(Exact::Ou {
-                    c: 1.0,
-                    m: 0.0,
-                    a: 1.0,
-                }),
-                ..base(Arc::new(ou_landscape(1.0, 0.0, 1.0)), summary)
-            },
-        };
+        let mut p = (row.build)();
+        p.name = row.name.into();
+        p.summary = row.summary.into();
+        p.origin = format!("built-in problem `{}`", row.name);
         Ok(p)
     }
 
@@ -710,4 +886,56 @@ pub fn initial_density(problem: &Problem, grid: &crate::space::grid::Grid) -> Re
     }
     p.iter_mut().for_each(|v| *v /= mass);
     Ok(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_builds_under_its_name_and_validates() {
+        let mut names: Vec<_> = BUILTINS.iter().map(|b| b.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), BUILTINS.len(), "duplicate built-in names");
+        assert_eq!(BUILTIN_PROBLEMS.len(), BUILTINS.len());
+        for (b, (name, summary)) in BUILTINS.iter().zip(BUILTIN_PROBLEMS) {
+            assert_eq!((b.name, b.summary), (*name, *summary));
+            let p = Problem::builtin(b.name).unwrap();
+            assert_eq!(p.name, b.name);
+            assert_eq!(p.summary, b.summary);
+            p.validate().unwrap();
+        }
+    }
+
+    #[test]
+    fn unknown_builtin_lists_the_known_ones() {
+        let e = Problem::builtin("sead").unwrap_err().to_string();
+        for b in BUILTINS {
+            assert!(e.contains(b.name), "{e}");
+        }
+    }
+
+    #[test]
+    fn builder_defaults_are_the_seed_problem() {
+        let built = Problem::builder(seed_landscape(100.0))
+            .regions(seed_regions())
+            .build()
+            .unwrap();
+        let seed = Problem::builtin("seed").unwrap();
+        assert_eq!(
+            format!(
+                "{:?}",
+                (built.lr, built.batch, built.sampling, built.a, built.b)
+            ),
+            format!("{:?}", (seed.lr, seed.batch, seed.sampling, seed.a, seed.b))
+        );
+        assert_eq!(built.initial, seed.initial);
+        assert_eq!(built.regions, seed.regions);
+        assert_eq!(built.boundary, seed.boundary);
+        let bad = Problem::builder(seed_landscape(100.0))
+            .domain(1.0, 0.0)
+            .build();
+        assert!(matches!(bad, Err(Error::BadDomain { .. })));
+    }
 }

@@ -52,6 +52,11 @@ impl CardRow {
     }
 }
 
+/// A Markdown table cell: `|` escaped.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
 /// The catalogue as Markdown: the cards (orders are space/time), then the fluxes and
 /// the integrators with their card keys. The README's `## Schemes` section holds
 /// exactly this text between `<!-- schemes:begin -->` and `<!-- schemes:end -->`.
@@ -59,31 +64,34 @@ pub fn catalogue_table_markdown() -> Result<String> {
     let mut md = String::from("| card | flux | integrator | claims |\n|---|---|---|---|\n");
     for s in catalogue()? {
         let r = s.row();
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {} |",
-            r.card, r.flux, r.integrator, r.claims
-        );
+        let cells = [r.card, r.flux, r.integrator, r.claims].map(|c| cell(&c));
+        let _ = writeln!(md, "| {} |", cells.join(" | "));
     }
     md.push_str("\n| flux | order | M-matrix | summary |\n|---|---|---|---|\n");
     for f in FLUXES {
         let m = if f.m_matrix { "yes" } else { "no" };
-        let _ = writeln!(md, "| {} | {} | {m} | {} |", f.name, f.order, f.summary);
+        let _ = writeln!(
+            md,
+            "| {} | {} | {m} | {} |",
+            f.name,
+            f.order,
+            cell(f.summary)
+        );
     }
     md.push_str("\n| integrator `kind` | order | keys | summary |\n|---|---|---|---|\n");
     for i in integrators() {
         let keys: Vec<String> = i
             .keys
             .iter()
-            .map(|(k, what)| format!("`{k}`: {what}"))
+            .map(|(k, what)| format!("`{k}`: {}", cell(what)))
             .collect();
         let _ = writeln!(
             md,
             "| {} | {} | {} | {} |",
             i.kind,
-            i.order,
+            cell(i.order),
             keys.join("; "),
-            i.summary
+            cell(i.summary)
         );
     }
     Ok(md)
