@@ -19,7 +19,6 @@
 mod central;
 mod sg;
 mod upwind;
-mod upwind_again;
 
 pub use central::Central;
 pub use sg::{bernoulli, ScharfetterGummel, SgFitting};
@@ -116,8 +115,6 @@ registry! {
     ScharfetterGummelMidpoint => sg::INFO_MIDPOINT,
     /// Scharfetter–Gummel fitted on u = D·P.
     ScharfetterGummelDp => sg::INFO_DP,
-    /// Upwind again.
-    UpwindAgain => upwind_again::INFO,
 }
 
 impl FluxSpec {
