@@ -464,6 +464,20 @@ fn card_errors_name_the_file_and_the_known_values() {
             vec!["my-card.toml", "safety", "theta", "rannacher_steps", "dt"],
         ),
         (
+            // the format before `[integrator]` tables
+            good.replace(
+                "\n[integrator]\nkind = \"theta\"\ntheta = 1.0\ndt = 1.0",
+                "integrator = \"theta\"",
+            ),
+            vec![
+                "my-card.toml",
+                "[integrator]",
+                "forward-euler",
+                "theta",
+                "mol",
+            ],
+        ),
+        (
             good.replace("theta = 1.0", "theta = 0.2"),
             vec!["my-card.toml", "theta", "0.2"],
         ),

@@ -56,7 +56,11 @@ pub struct IntegratorInfo {
 
 /// The time integrator of a card, with its parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
+#[serde(
+    tag = "kind",
+    rename_all = "kebab-case",
+    expecting = "an [integrator] table with kind = \"forward-euler\", \"theta\" or \"mol\""
+)]
 pub enum IntegratorSpec {
     /// Forward Euler (explicit).
     ForwardEuler(ForwardEulerSpec),
@@ -115,6 +119,14 @@ pub enum MolMethodSpec {
     Esdirk34,
     /// Tsitouras 5(4) (explicit).
     Tsit45,
+}
+
+/// Deserialize the `[integrator]` table of a card; errors say that they are about it.
+pub(super) fn in_context<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<IntegratorSpec, D::Error> {
+    IntegratorSpec::deserialize(d)
+        .map_err(|e| serde::de::Error::custom(format!("in [integrator]: {e}")))
 }
 
 fn default_safety() -> f64 {

@@ -90,6 +90,7 @@ pub struct Scheme {
     /// The flux.
     pub flux: FluxSpec,
     /// The time integrator and its parameters.
+    #[serde(deserialize_with = "integrator::in_context")]
     pub integrator: IntegratorSpec,
     /// The claimed properties.
     pub claims: Claims,
