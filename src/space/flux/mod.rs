@@ -10,7 +10,7 @@
 //! # The registry
 //!
 //! Each flux file carries its implementation and its registry row ([`FluxInfo`]:
-//! name, summary, order, M-matrix, constructor). The [`registry!`] list below is the
+//! name, summary, order, M-matrix, constructor). The `registry!` list below is the
 //! one place that names them all: one line per flux generates the variant of
 //! [`FluxSpec`] (what a scheme card's `flux = "..."` deserializes into), [`FLUXES`]
 //! and [`FluxSpec::ALL`]. Adding a flux is one file, one `mod` line and one
