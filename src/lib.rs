@@ -20,7 +20,7 @@
 //! ```
 //! use probcurrent::{run, Problem, RunSettings, Scheme};
 //! let problem = Problem::builtin("ou").unwrap();
-//! let scheme = Scheme::resolve("scharfetter-gummel").unwrap();
+//! let scheme = Scheme::resolve(probcurrent::scheme::DEFAULT_SCHEME).unwrap();
 //! let settings = RunSettings { cells: 200, dt: Some(0.5), ..RunSettings::default() };
 //! let report = run(&problem, &scheme, &settings).unwrap();
 //! assert_eq!(report.outcome, probcurrent::Outcome::Ok);

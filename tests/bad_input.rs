@@ -257,7 +257,8 @@ fn unknown_names_list_the_known_ones() {
 
     let card = |flux: &str, integ: &str| {
         format!(
-            "name = \"x\"\nsummary = \"x\"\nflux = \"{flux}\"\nintegrator = \"{integ}\"\ntheta = 1.0\n\
+            "name = \"x\"\nsummary = \"x\"\nflux = \"{flux}\"\n\
+             [integrator]\nkind = \"{integ}\"\ntheta = 1.0\n\
              [claims]\norder_space = 1\norder_time = 1\npositive = \"no\"\nconservative = true\nexact_stationary = false\n"
         )
     };

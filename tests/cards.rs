@@ -12,10 +12,9 @@
 //! time order is measured from the error against the number of steps over a sweep of
 //! tolerances (error ∝ steps^(−p)).
 
-use probcurrent::scheme::{catalogue, Positivity, StepKind};
-use probcurrent::{
-    run, space::flux, Grid, Operator, Outcome, Problem, RunReport, RunSettings, Scheme,
-};
+use probcurrent::scheme::{catalogue, IntegratorSpec, Positivity, StepKind};
+use probcurrent::space::flux::FluxSpec;
+use probcurrent::{run, Grid, Operator, Outcome, Problem, RunReport, RunSettings, Scheme};
 
 fn ou() -> Problem {
     Problem::builtin("ou").unwrap()
@@ -130,7 +129,10 @@ fn sg_reference(n: usize) -> Vec<f64> {
     let cn = catalogue()
         .unwrap()
         .into_iter()
-        .find(|s| s.flux == "scharfetter-gummel" && s.theta == Some(0.5))
+        .find(|s| {
+            s.flux == FluxSpec::ScharfetterGummel
+                && matches!(s.integrator, IntegratorSpec::Theta(t) if t.theta == 0.5)
+        })
         .expect("a Crank–Nicolson card with the scharfetter-gummel flux");
     let a = last(&solve(&p, &cn, n, Some(0.005), None, T_END));
     let b = last(&solve(&p, &cn, n, Some(0.0025), None, T_END));
@@ -145,7 +147,8 @@ fn sg_reference(n: usize) -> Vec<f64> {
 /// rounding floor (~1e-12). Returns (order, errors, steps).
 fn adaptive_time_order(scheme: &Scheme, reference: &[f64], n: usize) -> (f64, Vec<f64>, Vec<u64>) {
     assert_eq!(
-        scheme.flux, "scharfetter-gummel",
+        scheme.flux,
+        FluxSpec::ScharfetterGummel,
         "reference is for this flux"
     );
     let p = ou();
@@ -344,8 +347,7 @@ fn exact_stationary_claims_hold_on_ou() {
         let mut worst = 0.0f64;
         for n in [50, 100, 200, 400] {
             let grid = Grid::new(p.a, p.b, n).unwrap();
-            let op = Operator::assemble(&p, grid, flux::by_name(&scheme.flux).unwrap().as_ref())
-                .unwrap();
+            let op = Operator::assemble(&p, grid, scheme.build_flux().unwrap().as_ref()).unwrap();
             let Some(num) = op.null_vector() else {
                 worst = f64::INFINITY;
                 continue;
@@ -376,4 +378,114 @@ fn exact_stationary_claims_hold_on_ou() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The catalogue is exactly the files of `schemes/`: names are file stems, each card's
+/// `name` is its stem, and every card parses.
+#[test]
+fn catalogue_is_the_schemes_folder() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemes");
+    let mut stems: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    stems.sort();
+    let names = probcurrent::scheme::catalogue_names();
+    assert_eq!(
+        names, stems,
+        "catalogue names against the files in schemes/"
+    );
+    let cards = catalogue().unwrap();
+    let card_names: Vec<&str> = cards.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(card_names, names, "card `name` against the file stem");
+    for stem in &stems {
+        let text = std::fs::read_to_string(dir.join(format!("{stem}.toml"))).unwrap();
+        let from_file = Scheme::from_toml(&text, &dir.join(stem)).unwrap();
+        assert_eq!(&from_file.name, stem);
+        assert_eq!(
+            Scheme::resolve(stem).unwrap().integrator,
+            from_file.integrator
+        );
+    }
+    // the default card is in the catalogue
+    Scheme::resolve(probcurrent::scheme::DEFAULT_SCHEME).unwrap();
+}
+
+/// The README's `## Schemes` section is the generated table, verbatim.
+#[test]
+fn readme_scheme_table_is_generated() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let (begin, end) = ("<!-- schemes:begin -->\n", "<!-- schemes:end -->");
+    let start = readme
+        .find(begin)
+        .expect("README lacks <!-- schemes:begin -->")
+        + begin.len();
+    let stop = readme[start..]
+        .find(end)
+        .expect("README lacks <!-- schemes:end -->")
+        + start;
+    let want = probcurrent::scheme::catalogue_table_markdown().unwrap();
+    assert!(
+        readme[start..stop] == want,
+        "README.md's scheme table is stale; replace the text between the markers with:\n{want}"
+    );
+}
+
+/// Errors in a card name the file and list the accepted values.
+#[test]
+fn card_errors_name_the_file_and_the_known_values() {
+    let good = probcurrent::scheme::CATALOGUE
+        .iter()
+        .find(|(f, _)| *f == "scharfetter-gummel.toml")
+        .unwrap()
+        .1;
+    let origin = std::path::Path::new("my-card.toml");
+    let cases = [
+        (
+            good.replace("flux = \"scharfetter-gummel\"", "flux = \"weno5\""),
+            vec![
+                "my-card.toml",
+                "weno5",
+                "upwind",
+                "central",
+                "scharfetter-gummel-dp",
+            ],
+        ),
+        (
+            good.replace("kind = \"theta\"", "kind = \"rk4\""),
+            vec!["my-card.toml", "rk4", "forward-euler", "theta", "mol"],
+        ),
+        (
+            good.replace("dt = 1.0", "dt = 1.0\nsafety = 0.5"),
+            vec!["my-card.toml", "safety", "theta", "rannacher_steps", "dt"],
+        ),
+        (
+            // the format before `[integrator]` tables
+            good.replace(
+                "\n[integrator]\nkind = \"theta\"\ntheta = 1.0\ndt = 1.0",
+                "integrator = \"theta\"",
+            ),
+            vec![
+                "my-card.toml",
+                "[integrator]",
+                "forward-euler",
+                "theta",
+                "mol",
+            ],
+        ),
+        (
+            good.replace("theta = 1.0", "theta = 0.2"),
+            vec!["my-card.toml", "theta", "0.2"],
+        ),
+    ];
+    for (text, wants) in cases {
+        let msg = Scheme::from_toml(&text, origin).unwrap_err().to_string();
+        for w in wants {
+            assert!(msg.contains(w), "`{w}` not in: {msg}");
+        }
+    }
 }

@@ -15,6 +15,7 @@
 use probcurrent::analysis::metrics::wasserstein1;
 use probcurrent::run::snapshot_times;
 use probcurrent::scheme::{catalogue, StepKind};
+use probcurrent::space::flux::FluxSpec;
 use probcurrent::time::{Flow, Mol, MolMethod, Observer, Propagator};
 use probcurrent::{run, Operator, Outcome, Positivity, Problem, RunReport, RunSettings, Scheme};
 use probcurrent::{Grid, Stats};
@@ -382,13 +383,13 @@ fn cards_claim_what_their_method_is() {
         assert!(names.contains(&want), "{want} missing from the catalogue");
     }
     for s in &cards {
-        let m = MolMethod::from_name(&s.integrator).unwrap();
-        assert_eq!(m.name(), s.integrator);
+        let m = MolMethod::from_name(s.integrator.name()).unwrap();
+        assert_eq!(m.name(), s.integrator.name());
         assert_eq!(s.claims.order_time, m.order() as f64, "{}", s.name);
         // none of diffsol's methods is positivity preserving in general
         assert_eq!(s.claims.positive, Positivity::No, "{}", s.name);
         assert!(s.claims.conservative);
-        assert!(s.rtol.is_some() && s.atol.is_some(), "{}", s.name);
-        assert_eq!(s.flux, "scharfetter-gummel", "{}", s.name);
+        assert!(s.rtol().is_some() && s.atol().is_some(), "{}", s.name);
+        assert_eq!(s.flux, FluxSpec::ScharfetterGummel, "{}", s.name);
     }
 }

@@ -41,7 +41,10 @@ fn errors(problem: &Problem, scheme: &Scheme, cells: usize, t_end: f64) -> (f64,
     .unwrap();
     assert_eq!(r.outcome, Outcome::Ok, "{cells} cells: {:?}", r.reason);
     // the default step is the card's fraction (0.9) of the explicit limit
-    let frac = scheme.safety.unwrap_or(0.9);
+    let frac = match &scheme.integrator {
+        probcurrent::scheme::IntegratorSpec::ForwardEuler(f) => f.safety,
+        other => panic!("{} is not explicit: {other:?}", scheme.name),
+    };
     assert!((r.dt_over_limit.unwrap() - frac).abs() < 1e-12);
     let m = r.moments.last().unwrap();
     assert!((m.t - t_end).abs() < 1e-9);

@@ -18,7 +18,7 @@ use crate::error::Result;
 use crate::model::problem::{Problem, BUILTIN_PROBLEMS};
 use crate::reports::{text, validation};
 use crate::run::{output::write_run, solve::solve_model, RunReport, RunSettings};
-use crate::scheme::{catalogue, Scheme, DEFAULT_SCHEME};
+use crate::scheme::{catalogue_table_text, Scheme, DEFAULT_SCHEME};
 use crate::testbed::{recommend, sweep};
 use args::*;
 use progress::{bar, count_callback, time_callback, WithProgress};
@@ -202,9 +202,7 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Problems => BUILTIN_PROBLEMS
             .iter()
             .for_each(|(n, s)| println!("{n:<12} {s}")),
-        Command::Schemes => catalogue()?
-            .iter()
-            .for_each(|s| println!("{:<28} {}", s.name, s.summary)),
+        Command::Schemes => print!("{}", catalogue_table_text()?),
         Command::Compare(a) => {
             let problem = Problem::resolve(&a.problem.problem)?;
             let model = solve(&problem, &a.model, &settings(a.cells, &a.model, &a.time))?;

@@ -47,7 +47,7 @@ impl Default for ValidationOptions {
             particles_lr_study: 40_000,
             cells: 1200,
             dt: 0.25,
-            scheme: "scharfetter-gummel".into(),
+            scheme: crate::scheme::DEFAULT_SCHEME.into(),
             seed: 1,
         }
     }

@@ -124,8 +124,8 @@ pub fn run_with_progress(
     report.integrator = propagator.name().to_string();
     report.dt = dt;
     report.dt_over_limit = dt.map(|dt| dt / report.diagnostics.explicit_limit);
-    report.rtol = settings.rtol.or(scheme.rtol);
-    report.atol = settings.atol.or(scheme.atol);
+    report.rtol = settings.rtol.or(scheme.rtol());
+    report.atol = settings.atol.or(scheme.atol());
     report.t_end = t_end;
     report.setup_s = setup.elapsed().as_secs_f64();
     let plan = Plan {

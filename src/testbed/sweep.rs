@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::model::landscape::seed_landscape;
 use crate::model::problem::{Boundary, Problem};
 use crate::run::{run, Outcome, RunSettings};
-use crate::scheme::{Scheme, StepKind};
+use crate::scheme::{MolMethodSpec, Scheme, StepKind};
 use crate::space::grid::Grid;
 use crate::stats::Stats;
 
@@ -593,7 +593,9 @@ pub fn run_job(
     }
     // budget: estimate the fixed-step cost before running (an explicit adaptive method
     // is held near the explicit limit by stiffness: estimate it at the limit)
-    if scheme.step_kind() != StepKind::Adaptive || scheme.integrator == "tsit45" {
+    if scheme.step_kind() != StepKind::Adaptive
+        || scheme.integrator.mol_method() == Some(MolMethodSpec::Tsit45)
+    {
         let limit = Grid::new(problem.a, problem.b, job.cells)
             .and_then(|g| {
                 let flux = scheme.build_flux()?;

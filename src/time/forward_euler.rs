@@ -51,3 +51,17 @@ impl Stepper for ForwardEuler {
         Ok(())
     }
 }
+
+impl ForwardEuler {
+    /// Description of forward Euler for the scheme catalogue (card `kind = "forward-euler"`).
+    pub const INFO: crate::scheme::IntegratorInfo = crate::scheme::IntegratorInfo {
+        kind: "forward-euler",
+        summary:
+            "P ← P + dt A P: explicit, positive for an M-matrix A below the step limit 1/max|A_ii|",
+        order: "1",
+        keys: &[(
+            "safety",
+            "default step as a fraction of the explicit limit, in (0, 1] (default 0.9)",
+        )],
+    };
+}

@@ -568,3 +568,17 @@ impl OdeEquations for TridiagOde {
     fn set_params(&mut self, _p: &FaerVec<f64>) {}
     fn get_params(&self, _p: &mut FaerVec<f64>) {}
 }
+
+impl Mol {
+    /// Description of the method of lines for the scheme catalogue (card `kind = "mol"`).
+    pub const INFO: crate::scheme::IntegratorInfo = crate::scheme::IntegratorInfo {
+        kind: "mol",
+        summary: "method of lines over diffsol: adaptive steps chosen by local error control against rtol/atol",
+        order: "bdf 1–5, tr-bdf2 2, esdirk34 3, tsit45 5",
+        keys: &[
+            ("method", "bdf | tr-bdf2 | esdirk34 | tsit45 (required)"),
+            ("rtol", "relative tolerance (default 1e-6)"),
+            ("atol", "absolute tolerance (default 1e-9)"),
+        ],
+    };
+}

@@ -112,3 +112,20 @@ impl Stepper for Theta {
         Ok(())
     }
 }
+
+impl Theta {
+    /// Description of the θ-method for the scheme catalogue (card `kind = "theta"`).
+    pub const INFO: crate::scheme::IntegratorInfo = crate::scheme::IntegratorInfo {
+        kind: "theta",
+        summary: "(I − θ dt A) P' = (I + (1 − θ) dt A) P: θ = ½ Crank–Nicolson (A-stable), θ = 1 backward Euler (L-stable, positive for an M-matrix at any dt)",
+        order: "2 at θ = ½, else 1",
+        keys: &[
+            ("theta", "θ in [½, 1] (required)"),
+            (
+                "rannacher_steps",
+                "start-up steps taken as two backward-Euler half steps each (default 0)",
+            ),
+            ("dt", "default step (default 1)"),
+        ],
+    };
+}

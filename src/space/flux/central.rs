@@ -12,9 +12,18 @@ pub struct Central;
 
 impl Flux for Central {
     fn name(&self) -> &str {
-        "central"
+        INFO.name
     }
     fn coefficients(&self, f: &FaceData) -> (f64, f64) {
         (0.5 * f.v + f.d_left / f.h, -0.5 * f.v + f.d_right / f.h)
     }
 }
+
+/// Registry row of [`Central`].
+pub const INFO: super::FluxInfo = super::FluxInfo {
+    name: "central",
+    summary: "drift and diffusion central (order 2, not an M-matrix at cell Péclet > 2)",
+    order: 2,
+    m_matrix: false,
+    build: || Box::new(Central),
+};

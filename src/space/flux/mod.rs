@@ -6,6 +6,16 @@
 //! which keeps densities non-negative under backward Euler at any step and under
 //! forward Euler below its step limit.
 
+//!
+//! # The registry
+//!
+//! Each flux file carries its implementation and its registry row ([`FluxInfo`]:
+//! name, summary, order, M-matrix, constructor). The `registry!` list below is the
+//! one place that names them all: one line per flux generates the variant of
+//! [`FluxSpec`] (what a scheme card's `flux = "..."` deserializes into), [`FLUXES`]
+//! and [`FluxSpec::ALL`]. Adding a flux is one file, one `mod` line and one
+//! registry line (plus a card in `schemes/` to run it).
+
 mod central;
 mod sg;
 mod upwind;
@@ -51,10 +61,11 @@ pub trait Flux: Send + Sync + std::fmt::Debug {
     }
 }
 
-/// Registry row of a flux: name, summary and the properties it guarantees.
+/// Registry row of a flux: name, summary, the properties it guarantees and its
+/// constructor. Each flux file defines its row(s) next to the implementation.
 #[derive(Clone, Copy, Debug, serde::Serialize)]
 pub struct FluxInfo {
-    /// Registry name.
+    /// Registry name (what a card's `flux = "..."` says).
     pub name: &'static str,
     /// One-line summary.
     pub summary: &'static str,
@@ -62,56 +73,124 @@ pub struct FluxInfo {
     pub order: u32,
     /// Whether the operator is an M-matrix for every coefficient and grid.
     pub m_matrix: bool,
+    /// Build the flux.
+    #[serde(skip)]
+    pub build: fn() -> Box<dyn Flux>,
 }
 
-/// All fluxes, in catalogue order.
-pub const FLUXES: &[FluxInfo] = &[
-    FluxInfo {
-        name: "upwind",
-        summary: "drift upwinded, diffusion central on D·P (order 1, M-matrix)",
-        order: 1,
-        m_matrix: true,
-    },
-    FluxInfo {
-        name: "central",
-        summary: "drift and diffusion central (order 2, not an M-matrix at cell Péclet > 2)",
-        order: 2,
-        m_matrix: false,
-    },
-    FluxInfo {
-        name: "scharfetter-gummel",
-        summary: "exponentially fitted on P with the exact exponent −∫(T·G + D′)/D between centres (order 2, M-matrix, exact stationary state where D > 0, upwind where D = 0)",
-        order: 2,
-        m_matrix: true,
-    },
-    FluxInfo {
-        name: "scharfetter-gummel-midpoint",
-        summary: "exponentially fitted on P with the face-midpoint exponent (−T·G − D′) h / D (order 2, M-matrix, upwind where D = 0)",
-        order: 2,
-        m_matrix: true,
-    },
-    FluxInfo {
-        name: "scharfetter-gummel-dp",
-        summary: "exponentially fitted on u = D·P with drift −T·G (order 2, M-matrix, upwind where D = 0)",
-        order: 2,
-        m_matrix: true,
-    },
-];
+/// The one list of fluxes: `Variant => path::TO_INFO_ROW,` per flux, in catalogue order.
+macro_rules! registry {
+    ($($(#[$doc:meta])* $variant:ident => $info:path,)+) => {
+        /// A flux as named on a scheme card (deserialized from its registry name).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum FluxSpec {
+            $($(#[$doc])* $variant,)+
+        }
+
+        impl FluxSpec {
+            /// Every flux, in catalogue order.
+            pub const ALL: &'static [FluxSpec] = &[$(FluxSpec::$variant,)+];
+
+            /// The registry row of this flux.
+            pub fn info(self) -> &'static FluxInfo {
+                match self {
+                    $(FluxSpec::$variant => &$info,)+
+                }
+            }
+        }
+
+        /// The registry rows of all fluxes, in catalogue order.
+        pub const FLUXES: &[FluxInfo] = &[$($info,)+];
+    };
+}
+
+registry! {
+    /// First-order upwind ([`Upwind`]).
+    Upwind => upwind::INFO,
+    /// Central ([`Central`]).
+    Central => central::INFO,
+    /// Scharfetter–Gummel fitted on P with the exact exponent between centres.
+    ScharfetterGummel => sg::INFO_EXACT,
+    /// Scharfetter–Gummel fitted on P with the face-midpoint exponent.
+    ScharfetterGummelMidpoint => sg::INFO_MIDPOINT,
+    /// Scharfetter–Gummel fitted on u = D·P.
+    ScharfetterGummelDp => sg::INFO_DP,
+}
+
+impl FluxSpec {
+    /// Registry name, e.g. `upwind`.
+    pub fn name(self) -> &'static str {
+        self.info().name
+    }
+
+    /// Build the flux.
+    pub fn build(self) -> Box<dyn Flux> {
+        (self.info().build)()
+    }
+
+    /// The flux of a registry name; the error lists the known names.
+    pub fn from_name(name: &str) -> Result<FluxSpec> {
+        FluxSpec::ALL
+            .iter()
+            .copied()
+            .find(|f| f.name() == name)
+            .ok_or_else(|| Error::UnknownName {
+                kind: "flux".into(),
+                name: name.into(),
+                known: known_names(),
+            })
+    }
+}
+
+fn known_names() -> String {
+    FLUXES.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
+}
+
+impl std::fmt::Display for FluxSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl serde::Serialize for FluxSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for FluxSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        FluxSpec::from_name(&name).map_err(|_| {
+            serde::de::Error::custom(format!(
+                "unknown flux `{name}`, expected one of {}",
+                known_names()
+            ))
+        })
+    }
+}
 
 /// Build a flux by registry name.
 pub fn by_name(name: &str) -> Result<Box<dyn Flux>> {
-    Ok(match name {
-        "upwind" => Box::new(Upwind),
-        "central" => Box::new(Central),
-        "scharfetter-gummel" => Box::new(ScharfetterGummel::new(SgFitting::OnP, true)),
-        "scharfetter-gummel-midpoint" => Box::new(ScharfetterGummel::new(SgFitting::OnP, false)),
-        "scharfetter-gummel-dp" => Box::new(ScharfetterGummel::new(SgFitting::OnDP, false)),
-        _ => {
-            return Err(Error::UnknownName {
-                kind: "flux".into(),
-                name: name.into(),
-                known: FLUXES.iter().map(|f| f.name).collect::<Vec<_>>().join(", "),
-            })
+    FluxSpec::from_name(name).map(FluxSpec::build)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_rows_are_consistent() {
+        assert_eq!(FluxSpec::ALL.len(), FLUXES.len());
+        for (spec, info) in FluxSpec::ALL.iter().zip(FLUXES) {
+            assert_eq!(spec.name(), info.name);
+            // the built flux reports the registry name it was built under
+            assert_eq!(spec.build().name(), info.name);
+            assert_eq!(FluxSpec::from_name(info.name).unwrap(), *spec);
         }
-    })
+        let mut names: Vec<_> = FLUXES.iter().map(|f| f.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), FLUXES.len(), "duplicate flux names");
+    }
 }

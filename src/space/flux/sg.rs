@@ -22,7 +22,7 @@
 //! by 0.054 at 1200 cells against 0.007 for the exact exponent, both measured against
 //! a 9600-cell solution).
 
-use super::{FaceData, Flux};
+use super::{FaceData, Flux, FluxInfo};
 
 /// The Bernoulli function B(x) = x / (eˣ − 1), accurate for tiny and huge |x|.
 ///
@@ -74,9 +74,9 @@ fn upwind(v: f64) -> (f64, f64) {
 impl Flux for ScharfetterGummel {
     fn name(&self) -> &str {
         match (self.fitting, self.well_balanced) {
-            (SgFitting::OnP, true) => "scharfetter-gummel",
-            (SgFitting::OnP, false) => "scharfetter-gummel-midpoint",
-            (SgFitting::OnDP, false) => "scharfetter-gummel-dp",
+            (SgFitting::OnP, true) => INFO_EXACT.name,
+            (SgFitting::OnP, false) => INFO_MIDPOINT.name,
+            (SgFitting::OnDP, false) => INFO_DP.name,
             (SgFitting::OnDP, true) => "scharfetter-gummel-dp-exact",
         }
     }
@@ -134,6 +134,34 @@ impl Flux for ScharfetterGummel {
         }
     }
 }
+
+/// Registry row of the well-balanced fitting on P (the default flux).
+pub const INFO_EXACT: FluxInfo = FluxInfo {
+    name: "scharfetter-gummel",
+    summary: "exponentially fitted on P with the exact exponent −∫(T·G + D′)/D between centres (order 2, M-matrix, exact stationary state where D > 0, upwind where D = 0)",
+    order: 2,
+    m_matrix: true,
+    build: || Box::new(ScharfetterGummel::new(SgFitting::OnP, true)),
+};
+
+/// Registry row of the fitting on P with the face-midpoint exponent.
+pub const INFO_MIDPOINT: FluxInfo = FluxInfo {
+    name: "scharfetter-gummel-midpoint",
+    summary: "exponentially fitted on P with the face-midpoint exponent (−T·G − D′) h / D (order 2, M-matrix, upwind where D = 0)",
+    order: 2,
+    m_matrix: true,
+    build: || Box::new(ScharfetterGummel::new(SgFitting::OnP, false)),
+};
+
+/// Registry row of the fitting on u = D·P.
+pub const INFO_DP: FluxInfo = FluxInfo {
+    name: "scharfetter-gummel-dp",
+    summary:
+        "exponentially fitted on u = D·P with drift −T·G (order 2, M-matrix, upwind where D = 0)",
+    order: 2,
+    m_matrix: true,
+    build: || Box::new(ScharfetterGummel::new(SgFitting::OnDP, false)),
+};
 
 #[cfg(test)]
 mod tests {

@@ -12,7 +12,7 @@ pub struct Upwind;
 
 impl Flux for Upwind {
     fn name(&self) -> &str {
-        "upwind"
+        INFO.name
     }
     fn coefficients(&self, f: &FaceData) -> (f64, f64) {
         (
@@ -21,3 +21,12 @@ impl Flux for Upwind {
         )
     }
 }
+
+/// Registry row of [`Upwind`].
+pub const INFO: super::FluxInfo = super::FluxInfo {
+    name: "upwind",
+    summary: "drift upwinded, diffusion central on D·P (order 1, M-matrix)",
+    order: 1,
+    m_matrix: true,
+    build: || Box::new(Upwind),
+};

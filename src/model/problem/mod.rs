@@ -14,10 +14,13 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::landscape::{
-    ou_landscape, seed_landscape, spreading_landscape, vanishing_noise_landscape, FormulaLandscape,
-    Landscape,
-};
+use crate::model::landscape::{seed_landscape, FormulaLandscape, Landscape};
+
+mod builder;
+mod builtin;
+
+pub use builder::ProblemBuilder;
+pub use builtin::{Builtin, BUILTINS, BUILTIN_PROBLEMS, SEED_BARRIER};
 
 /// Boundary condition at both walls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,133 +151,7 @@ pub struct Problem {
     pub origin: String,
 }
 
-/// Names and summaries of the built-in problems.
-pub const BUILTIN_PROBLEMS: &[(&str, &str)] = &[
-    (
-        "seed",
-        "the reference landscape: sharp pit at W≈1 (noise vanishes at W=1), wide basin at W=2; T=0.02, B=1, [0,3]",
-    ),
-    ("seed-drift", "seed with S² forced to 0: pure transport by −T·G"),
-    ("spreading", "G = 0, S² = 1 constant: variance grows by T²S²/B per step"),
-    ("ou", "G = W, S² = 1: Ornstein–Uhlenbeck, exact mean and variance known"),
-    (
-        "vanishing-noise",
-        "G = W − 1, S² = (W − 1)² + ε: the noise vanishes at the minimum (ε = noise_floor, default 0)",
-    ),
-    ("wide-narrow", crate::model::wide_narrow::WIDE_NARROW_SUMMARY),
-];
-
-/// Boundary of the `pit` and `basin` regions of the seed problem (the barrier, G = 0).
-pub const SEED_BARRIER: f64 = 1.17431;
-
 impl Problem {
-    /// A built-in problem by name (`seed`, `seed-drift`, `spreading`, `ou`).
-    pub fn builtin(name: &str) -> Result<Problem> {
-        let base = |landscape: Arc<dyn Landscape>, summary: &str| Problem {
-            name: name.to_string(),
-            summary: summary.to_string(),
-            landscape,
-            lr: 0.02,
-            batch: 1,
-            sampling: Sampling::WithReplacement,
-            a: 0.0,
-            b: 3.0,
-            boundary: Boundary::ZeroFlux,
-            initial: Initial::Normal {
-                mean: 0.5,
-                sd: 0.175,
-            },
-            regions: vec![],
-            noise_scale: 1.0,
-            noise_floor: 0.0,
-            t_end: 1000.0,
-            every: 50.0,
-            exact: None,
-            origin: format!("built-in problem `{name}`"),
-        };
-        let summary = BUILTIN_PROBLEMS
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, s)| *s)
-            .ok_or_else(|| Error::UnknownName {
-                kind: "problem".into(),
-                name: name.into(),
-                known: BUILTIN_PROBLEMS
-                    .iter()
-                    .map(|(n, _)| *n)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })?;
-        if name == "wide-narrow" {
-            return Ok(crate::model::wide_narrow::wide_narrow_problem());
-        }
-        let seed_regions = vec![
-            Region {
-                name: "pit".into(),
-                lo: None,
-                hi: Some(SEED_BARRIER),
-            },
-            Region {
-                name: "basin".into(),
-                lo: Some(SEED_BARRIER),
-                hi: None,
-            },
-        ];
-        let p = match name {
-            "seed" => Problem {
-                regions: seed_regions,
-                ..base(Arc::new(seed_landscape(100.0)), summary)
-            },
-            "seed-drift" => Problem {
-                regions: seed_regions,
-                noise_scale: 0.0,
-                ..base(Arc::new(seed_landscape(100.0)), summary)
-            },
-            "spreading" => Problem {
-                a: -5.0,
-                b: 5.0,
-                initial: Initial::Normal { mean: 0.0, sd: 0.2 },
-                regions: vec![Region {
-                    name: "right".into(),
-                    lo: Some(0.0),
-                    hi: None,
-                }],
-                exact: Some(Exact::Spreading { a: 1.0 }),
-                ..base(Arc::new(spreading_landscape(1.0)), summary)
-            },
-            "vanishing-noise" => Problem {
-                a: 0.0,
-                b: 2.0,
-                initial: Initial::Normal { mean: 0.3, sd: 0.1 },
-                regions: vec![Region {
-                    name: "near".into(),
-                    lo: Some(0.9),
-                    hi: Some(1.1),
-                }],
-                ..base(Arc::new(vanishing_noise_landscape()), summary)
-            },
-            _ => Problem {
-                a: -1.0,
-                b: 2.0,
-                initial: Initial::Normal { mean: 1.0, sd: 0.1 },
-                t_end: 100.0,
-                every: 10.0,
-                regions: vec![Region {
-                    name: "right".into(),
-                    lo: Some(0.5),
-                    hi: None,
-                }],
-                exact: Some(Exact::Ou {
-                    c: 1.0,
-                    m: 0.0,
-                    a: 1.0,
-                }),
-                ..base(Arc::new(ou_landscape(1.0, 0.0, 1.0)), summary)
-            },
-        };
-        Ok(p)
-    }
-
     /// A problem by built-in name, or from a TOML file when `name_or_path` ends in `.toml`
     /// or names an existing file.
     pub fn resolve(name_or_path: &str) -> Result<Problem> {

@@ -1,0 +1,351 @@
+//! The `[integrator]` table of a scheme card, typed: one parameter struct per time
+//! integrator, selected by `kind`.
+//!
+//! ```toml
+//! [integrator]
+//! kind = "theta"    # forward-euler | theta | mol
+//! theta = 1.0
+//! dt = 1.0
+//! ```
+//!
+//! Unknown kinds and unknown keys are refused by name (serde lists the accepted
+//! ones). Whether a scheme is explicit, fixed-step implicit or adaptive follows from
+//! the kind ([`IntegratorSpec::step_kind`]); every `match` on a kind is exhaustive, so
+//! a new kind that is not handled everywhere does not compile. Each integrator's
+//! description ([`IntegratorInfo`]) lives next to its implementation in `src/time/`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::space::operator::Operator;
+use crate::time::{ForwardEuler, Mol, Propagator, Theta};
+
+/// Default forward-Euler step as a fraction of the explicit limit 1/max|A_ii|.
+pub const DEFAULT_SAFETY: f64 = 0.9;
+/// Default step of fixed-step implicit schemes.
+pub const DEFAULT_DT: f64 = 1.0;
+/// Default relative tolerance of adaptive integrators.
+pub const DEFAULT_RTOL: f64 = 1e-6;
+/// Default absolute tolerance of adaptive integrators.
+pub const DEFAULT_ATOL: f64 = 1e-9;
+
+/// Whether an integrator is explicit, fixed-step implicit, or adaptive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepKind {
+    /// Explicit fixed step, limited by 1/max|A_ii|.
+    Explicit,
+    /// Implicit fixed step.
+    Implicit,
+    /// Adaptive step chosen by local error control (method of lines over diffsol).
+    Adaptive,
+}
+
+/// Description of one integrator family (one per file in `src/time/`), for the
+/// catalogue's tables and the documentation of the card format.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct IntegratorInfo {
+    /// The card's `kind` value.
+    pub kind: &'static str,
+    /// One-line summary.
+    pub summary: &'static str,
+    /// Order in time.
+    pub order: &'static str,
+    /// The card keys besides `kind`: (key, meaning and default).
+    pub keys: &'static [(&'static str, &'static str)],
+}
+
+/// The time integrator of a card, with its parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "kebab-case",
+    expecting = "an [integrator] table with kind = \"forward-euler\", \"theta\" or \"mol\""
+)]
+pub enum IntegratorSpec {
+    /// Forward Euler (explicit).
+    ForwardEuler(ForwardEulerSpec),
+    /// The θ-method (implicit, fixed step).
+    Theta(ThetaSpec),
+    /// Method of lines over diffsol (adaptive).
+    Mol(MolSpec),
+}
+
+/// Parameters of forward Euler.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardEulerSpec {
+    /// Default step as a fraction of the explicit limit, in (0, 1] (default 0.9).
+    #[serde(default = "default_safety")]
+    pub safety: f64,
+}
+
+/// Parameters of the θ-method.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThetaSpec {
+    /// θ in [½, 1]: ½ Crank–Nicolson, 1 backward Euler (required).
+    pub theta: f64,
+    /// Rannacher start-up steps, two backward-Euler half steps each (default 0).
+    #[serde(default)]
+    pub rannacher_steps: usize,
+    /// Default step (default 1).
+    #[serde(default = "default_dt")]
+    pub dt: f64,
+}
+
+/// Parameters of the method of lines.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MolSpec {
+    /// diffsol's method.
+    pub method: MolMethodSpec,
+    /// Relative tolerance (default 1e-6).
+    #[serde(default = "default_rtol")]
+    pub rtol: f64,
+    /// Absolute tolerance (default 1e-9).
+    #[serde(default = "default_atol")]
+    pub atol: f64,
+}
+
+/// The method-of-lines methods (their properties: `time::Mol`'s method).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MolMethodSpec {
+    /// Variable-order BDF.
+    Bdf,
+    /// TR-BDF2 (L-stable SDIRK, order 2).
+    TrBdf2,
+    /// ESDIRK34 (L-stable, order 3).
+    Esdirk34,
+    /// Tsitouras 5(4) (explicit).
+    Tsit45,
+}
+
+/// Deserialize the `[integrator]` table of a card; errors say that they are about it.
+pub(super) fn in_context<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<IntegratorSpec, D::Error> {
+    IntegratorSpec::deserialize(d)
+        .map_err(|e| serde::de::Error::custom(format!("in [integrator]: {e}")))
+}
+
+fn default_safety() -> f64 {
+    DEFAULT_SAFETY
+}
+fn default_dt() -> f64 {
+    DEFAULT_DT
+}
+fn default_rtol() -> f64 {
+    DEFAULT_RTOL
+}
+fn default_atol() -> f64 {
+    DEFAULT_ATOL
+}
+
+impl MolMethodSpec {
+    /// Every method.
+    pub const ALL: [MolMethodSpec; 4] = [
+        MolMethodSpec::Bdf,
+        MolMethodSpec::TrBdf2,
+        MolMethodSpec::Esdirk34,
+        MolMethodSpec::Tsit45,
+    ];
+
+    /// The method's name on a card and in `time::Mol`.
+    pub fn name(self) -> &'static str {
+        match self {
+            MolMethodSpec::Bdf => "bdf",
+            MolMethodSpec::TrBdf2 => "tr-bdf2",
+            MolMethodSpec::Esdirk34 => "esdirk34",
+            MolMethodSpec::Tsit45 => "tsit45",
+        }
+    }
+
+    /// Display name, e.g. `TR-BDF2`.
+    pub fn label(self) -> &'static str {
+        match self {
+            MolMethodSpec::Bdf => "variable-order BDF",
+            MolMethodSpec::TrBdf2 => "TR-BDF2",
+            MolMethodSpec::Esdirk34 => "ESDIRK34",
+            MolMethodSpec::Tsit45 => "Tsit45",
+        }
+    }
+}
+
+impl IntegratorSpec {
+    /// The description of this integrator's family.
+    pub fn info(&self) -> &'static IntegratorInfo {
+        match self {
+            IntegratorSpec::ForwardEuler(_) => &ForwardEuler::INFO,
+            IntegratorSpec::Theta(_) => &Theta::INFO,
+            IntegratorSpec::Mol(_) => &Mol::INFO,
+        }
+    }
+
+    /// Explicit, implicit fixed step, or adaptive.
+    pub fn step_kind(&self) -> StepKind {
+        match self {
+            IntegratorSpec::ForwardEuler(_) => StepKind::Explicit,
+            IntegratorSpec::Theta(_) => StepKind::Implicit,
+            IntegratorSpec::Mol(_) => StepKind::Adaptive,
+        }
+    }
+
+    /// The name the built integrator reports (`forward-euler`, `theta`, `bdf`, ...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            IntegratorSpec::ForwardEuler(_) => ForwardEuler::INFO.kind,
+            IntegratorSpec::Theta(_) => Theta::INFO.kind,
+            IntegratorSpec::Mol(m) => m.method.name(),
+        }
+    }
+
+    /// The method-of-lines method, for adaptive integrators.
+    pub fn mol_method(&self) -> Option<MolMethodSpec> {
+        match self {
+            IntegratorSpec::Mol(m) => Some(m.method),
+            IntegratorSpec::ForwardEuler(_) | IntegratorSpec::Theta(_) => None,
+        }
+    }
+
+    /// One-line description with the parameters, e.g. `θ = ½, 4 Rannacher start-up steps`.
+    pub fn describe(&self) -> String {
+        match self {
+            IntegratorSpec::ForwardEuler(f) => {
+                format!("forward Euler, dt = {} × limit", f.safety)
+            }
+            IntegratorSpec::Theta(t) => {
+                let theta = match t.theta {
+                    th if (th - 0.5).abs() < 1e-15 => "½".to_string(),
+                    th => format!("{th}"),
+                };
+                match t.rannacher_steps {
+                    0 => format!("θ = {theta}"),
+                    k => format!("θ = {theta}, {k} Rannacher start-up steps"),
+                }
+            }
+            IntegratorSpec::Mol(m) => format!(
+                "{} (diffsol), rtol {:e}, atol {:e}",
+                m.method.label(),
+                m.rtol,
+                m.atol
+            ),
+        }
+    }
+
+    /// Check the parameters' ranges.
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            IntegratorSpec::ForwardEuler(f) => {
+                if !(f.safety > 0.0 && f.safety <= 1.0) {
+                    return Err(Error::invalid("safety", f.safety, "must be in (0, 1]"));
+                }
+            }
+            IntegratorSpec::Theta(t) => {
+                if !(0.5..=1.0).contains(&t.theta) {
+                    return Err(Error::invalid("theta", t.theta, "must be in [0.5, 1]"));
+                }
+                crate::error::positive("dt", t.dt)?;
+            }
+            IntegratorSpec::Mol(m) => {
+                crate::error::positive("rtol", m.rtol)?;
+                crate::error::positive("atol", m.atol)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Build the integrator: fixed-step ones at `dt`, adaptive ones at tolerances
+    /// `rtol`, `atol` (the card's when `None`).
+    pub fn build(
+        &self,
+        op: &Operator,
+        dt: Option<f64>,
+        rtol: Option<f64>,
+        atol: Option<f64>,
+    ) -> Result<Box<dyn Propagator>> {
+        let fixed =
+            || dt.ok_or_else(|| Error::invalid("dt", "none", "a fixed-step scheme needs a step"));
+        Ok(match self {
+            IntegratorSpec::ForwardEuler(_) => Box::new(ForwardEuler::new(op, fixed()?)),
+            IntegratorSpec::Theta(t) => {
+                Box::new(Theta::new(op, t.theta, fixed()?, t.rannacher_steps))
+            }
+            IntegratorSpec::Mol(m) => {
+                let rtol = crate::error::positive("rtol", rtol.unwrap_or(m.rtol))?;
+                let atol = crate::error::positive("atol", atol.unwrap_or(m.atol))?;
+                Box::new(Mol::new(op, m.method.name(), rtol, atol)?)
+            }
+        })
+    }
+}
+
+/// The descriptions of all integrator families, in the order of [`IntegratorSpec`].
+pub fn integrators() -> [&'static IntegratorInfo; 3] {
+    [&ForwardEuler::INFO, &Theta::INFO, &Mol::INFO]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn examples() -> Vec<IntegratorSpec> {
+        let mut v = vec![
+            IntegratorSpec::ForwardEuler(ForwardEulerSpec { safety: 0.9 }),
+            IntegratorSpec::Theta(ThetaSpec {
+                theta: 0.5,
+                rannacher_steps: 2,
+                dt: 1.0,
+            }),
+        ];
+        v.extend(MolMethodSpec::ALL.map(|method| {
+            IntegratorSpec::Mol(MolSpec {
+                method,
+                rtol: 1e-6,
+                atol: 1e-9,
+            })
+        }));
+        v
+    }
+
+    #[test]
+    fn kinds_round_trip_and_match_their_info_rows() {
+        for spec in examples() {
+            let text = toml::to_string(&spec).unwrap();
+            assert!(
+                text.contains(&format!("kind = \"{}\"", spec.info().kind)),
+                "{text}"
+            );
+            let back: IntegratorSpec = toml::from_str(&text).unwrap();
+            assert_eq!(back, spec);
+            // the built integrator reports the spec's name
+            let ou = crate::model::problem::Problem::builtin("ou").unwrap();
+            let grid = crate::space::grid::Grid::new(ou.a, ou.b, 20).unwrap();
+            let flux = crate::space::flux::by_name("upwind").unwrap();
+            let op = Operator::assemble(&ou, grid, flux.as_ref()).unwrap();
+            let built = spec.build(&op, Some(1.0), None, None).unwrap();
+            assert_eq!(built.name(), spec.name());
+        }
+    }
+
+    #[test]
+    fn unknown_kinds_and_keys_are_refused_by_name() {
+        let e = toml::from_str::<IntegratorSpec>("kind = \"rk4\"").unwrap_err();
+        let msg = e.to_string();
+        for k in ["rk4", "forward-euler", "theta", "mol"] {
+            assert!(msg.contains(k), "{msg}");
+        }
+        let e = toml::from_str::<IntegratorSpec>("kind = \"theta\"\ntheta = 1.0\nthetta = 2")
+            .unwrap_err();
+        let msg = e.to_string();
+        for k in ["thetta", "rannacher_steps", "dt"] {
+            assert!(msg.contains(k), "{msg}");
+        }
+        let e = toml::from_str::<IntegratorSpec>("kind = \"mol\"\nmethod = \"rk4\"").unwrap_err();
+        let msg = e.to_string();
+        for k in ["rk4", "bdf", "tr-bdf2", "esdirk34", "tsit45"] {
+            assert!(msg.contains(k), "{msg}");
+        }
+    }
+}
