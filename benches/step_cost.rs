@@ -6,9 +6,9 @@
 //! `step/scharfetter-gummel/100000` against `step/thomas-floor/100000`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use probcurrent::model::problem::initial_density;
 use probcurrent::scheme::catalogue;
 use probcurrent::space::grid::Grid;
+use probcurrent::space::initial::initial_density;
 use probcurrent::space::linalg::thomas_solve;
 use probcurrent::time::{Flow, Observer};
 use probcurrent::{Operator, Problem, Stats};

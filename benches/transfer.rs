@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use probcurrent::analysis::montecarlo::{simulate, McMode, McReport, McSettings};
-use probcurrent::model::problem::initial_density;
 use probcurrent::space::grid::Grid;
+use probcurrent::space::initial::initial_density;
 use probcurrent::time::{Flow, Observer};
 use probcurrent::{
     run_transfer, Operator, Problem, RunReport, RunSettings, Scheme, Stats, Transfer, TransferKind,

@@ -267,7 +267,7 @@ fn tsit45_step_cap_is_a_failure_not_a_hang() {
     let scheme = Scheme::resolve("mol-tsit45").unwrap();
     let grid = Grid::new(problem.a, problem.b, 1200).unwrap();
     let op = Operator::assemble(&problem, grid, scheme.build_flux().unwrap().as_ref()).unwrap();
-    let mut p = probcurrent::model::problem::initial_density(&problem, &grid).unwrap();
+    let mut p = probcurrent::space::initial::initial_density(&problem, &grid).unwrap();
     let mut mol = Mol::new(&op, "tsit45", 1e-6, 1e-9)
         .unwrap()
         .with_max_steps(2000)
@@ -320,7 +320,7 @@ fn misuse_is_an_error_not_a_panic() {
     let grid = Grid::new(problem.a, problem.b, 50).unwrap();
     let flux = probcurrent::space::flux::by_name("scharfetter-gummel").unwrap();
     let op = Operator::assemble(&problem, grid, flux.as_ref()).unwrap();
-    let mut p = probcurrent::model::problem::initial_density(&problem, &grid).unwrap();
+    let mut p = probcurrent::space::initial::initial_density(&problem, &grid).unwrap();
     let mut stats = Stats::default();
     let mut seen = Times::default();
     assert!(Mol::new(&op, "rk4", 1e-6, 1e-9).is_err());

@@ -23,9 +23,10 @@ pub use transfer::{run_transfer, run_transfer_with, run_transfer_with_progress};
 use std::time::Instant;
 
 use crate::error::Result;
-use crate::model::problem::{initial_density, Problem};
+use crate::model::problem::Problem;
 use crate::scheme::Scheme;
 use crate::space::grid::Grid;
+use crate::space::initial::initial_density;
 use crate::space::operator::{Diagnostics, Operator};
 use crate::stats::Stats;
 

@@ -10,8 +10,9 @@ use std::time::Instant;
 
 use super::{blank_report, drive, snapshot_times, Plan, RunReport, RunSettings};
 use crate::error::{Error, Result};
-use crate::model::problem::{initial_density, Problem};
+use crate::model::problem::Problem;
 use crate::space::grid::Grid;
+use crate::space::initial::initial_density;
 use crate::space::operator::{Diagnostics, Operator};
 use crate::time::transfer::{whole_steps, Transfer, TransferKind, TransferOptions};
 

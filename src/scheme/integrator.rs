@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::space::operator::Operator;
-use crate::time::{ForwardEuler, Mol, Propagator, Theta};
+pub use crate::time::IntegratorInfo;
+use crate::time::{ForwardEuler, Mol, MolMethod, Propagator, Theta};
 
 /// Default forward-Euler step as a fraction of the explicit limit 1/max|A_ii|.
 pub const DEFAULT_SAFETY: f64 = 0.9;
@@ -39,20 +40,6 @@ pub enum StepKind {
     Implicit,
     /// Adaptive step chosen by local error control (method of lines over diffsol).
     Adaptive,
-}
-
-/// Description of one integrator family (one per file in `src/time/`), for the
-/// catalogue's tables and the documentation of the card format.
-#[derive(Clone, Copy, Debug, Serialize)]
-pub struct IntegratorInfo {
-    /// The card's `kind` value.
-    pub kind: &'static str,
-    /// One-line summary.
-    pub summary: &'static str,
-    /// Order in time.
-    pub order: &'static str,
-    /// The card keys besides `kind`: (key, meaning and default).
-    pub keys: &'static [(&'static str, &'static str)],
 }
 
 /// The time integrator of a card, with its parameters.
@@ -99,27 +86,13 @@ pub struct ThetaSpec {
 #[serde(deny_unknown_fields)]
 pub struct MolSpec {
     /// diffsol's method.
-    pub method: MolMethodSpec,
+    pub method: MolMethod,
     /// Relative tolerance (default 1e-6).
     #[serde(default = "default_rtol")]
     pub rtol: f64,
     /// Absolute tolerance (default 1e-9).
     #[serde(default = "default_atol")]
     pub atol: f64,
-}
-
-/// The method-of-lines methods (their properties: `time::Mol`'s method).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum MolMethodSpec {
-    /// Variable-order BDF.
-    Bdf,
-    /// TR-BDF2 (L-stable SDIRK, order 2).
-    TrBdf2,
-    /// ESDIRK34 (L-stable, order 3).
-    Esdirk34,
-    /// Tsitouras 5(4) (explicit).
-    Tsit45,
 }
 
 /// Deserialize the `[integrator]` table of a card; errors say that they are about it.
@@ -141,36 +114,6 @@ fn default_rtol() -> f64 {
 }
 fn default_atol() -> f64 {
     DEFAULT_ATOL
-}
-
-impl MolMethodSpec {
-    /// Every method.
-    pub const ALL: [MolMethodSpec; 4] = [
-        MolMethodSpec::Bdf,
-        MolMethodSpec::TrBdf2,
-        MolMethodSpec::Esdirk34,
-        MolMethodSpec::Tsit45,
-    ];
-
-    /// The method's name on a card and in `time::Mol`.
-    pub fn name(self) -> &'static str {
-        match self {
-            MolMethodSpec::Bdf => "bdf",
-            MolMethodSpec::TrBdf2 => "tr-bdf2",
-            MolMethodSpec::Esdirk34 => "esdirk34",
-            MolMethodSpec::Tsit45 => "tsit45",
-        }
-    }
-
-    /// Display name, e.g. `TR-BDF2`.
-    pub fn label(self) -> &'static str {
-        match self {
-            MolMethodSpec::Bdf => "variable-order BDF",
-            MolMethodSpec::TrBdf2 => "TR-BDF2",
-            MolMethodSpec::Esdirk34 => "ESDIRK34",
-            MolMethodSpec::Tsit45 => "Tsit45",
-        }
-    }
 }
 
 impl IntegratorSpec {
@@ -202,7 +145,7 @@ impl IntegratorSpec {
     }
 
     /// The method-of-lines method, for adaptive integrators.
-    pub fn mol_method(&self) -> Option<MolMethodSpec> {
+    pub fn mol_method(&self) -> Option<MolMethod> {
         match self {
             IntegratorSpec::Mol(m) => Some(m.method),
             IntegratorSpec::ForwardEuler(_) | IntegratorSpec::Theta(_) => None,
@@ -299,7 +242,7 @@ mod tests {
                 dt: 1.0,
             }),
         ];
-        v.extend(MolMethodSpec::ALL.map(|method| {
+        v.extend(MolMethod::ALL.map(|method| {
             IntegratorSpec::Mol(MolSpec {
                 method,
                 rtol: 1e-6,

@@ -34,8 +34,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 pub use integrator::{
-    integrators, ForwardEulerSpec, IntegratorInfo, IntegratorSpec, MolMethodSpec, MolSpec,
-    StepKind, ThetaSpec, DEFAULT_ATOL, DEFAULT_DT, DEFAULT_RTOL, DEFAULT_SAFETY,
+    integrators, ForwardEulerSpec, IntegratorInfo, IntegratorSpec, MolSpec, StepKind, ThetaSpec,
+    DEFAULT_ATOL, DEFAULT_DT, DEFAULT_RTOL, DEFAULT_SAFETY,
 };
 pub use table::{catalogue_table_markdown, catalogue_table_text, CardRow};
 

@@ -5,5 +5,6 @@
 
 pub mod flux;
 pub mod grid;
+pub mod initial;
 pub mod linalg;
 pub mod operator;

@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::model::landscape::seed_landscape;
 use crate::model::problem::{Boundary, Problem};
 use crate::run::{run, Outcome, RunSettings};
-use crate::scheme::{MolMethodSpec, Scheme, StepKind};
+use crate::scheme::{Scheme, StepKind};
 use crate::space::grid::Grid;
 use crate::stats::Stats;
 
@@ -462,7 +462,7 @@ pub fn content_key(
         problem.noise_floor,
     );
     h.update(settings.as_bytes());
-    for v in crate::model::problem::initial_density(problem, grid)? {
+    for v in crate::space::initial::initial_density(problem, grid)? {
         h.update(v.to_le_bytes());
     }
     for i in 0..=2 * grid.n {
@@ -594,7 +594,7 @@ pub fn run_job(
     // budget: estimate the fixed-step cost before running (an explicit adaptive method
     // is held near the explicit limit by stiffness: estimate it at the limit)
     if scheme.step_kind() != StepKind::Adaptive
-        || scheme.integrator.mol_method() == Some(MolMethodSpec::Tsit45)
+        || scheme.integrator.mol_method() == Some(crate::time::MolMethod::Tsit45)
     {
         let limit = Grid::new(problem.a, problem.b, job.cells)
             .and_then(|g| {

@@ -54,7 +54,7 @@ impl Stepper for ForwardEuler {
 
 impl ForwardEuler {
     /// Description of forward Euler for the scheme catalogue (card `kind = "forward-euler"`).
-    pub const INFO: crate::scheme::IntegratorInfo = crate::scheme::IntegratorInfo {
+    pub const INFO: super::IntegratorInfo = super::IntegratorInfo {
         kind: "forward-euler",
         summary:
             "P ← P + dt A P: explicit, positive for an M-matrix A below the step limit 1/max|A_ii|",

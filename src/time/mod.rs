@@ -22,6 +22,8 @@ pub use forward_euler::ForwardEuler;
 pub use mol::{Mol, MolMethod, DEFAULT_MAX_STEPS, MAX_NEWTON_FAILS_PER_STEP};
 pub use theta::Theta;
 
+use serde::Serialize;
+
 use crate::error::{Error, Result};
 use crate::stats::Stats;
 
@@ -170,4 +172,18 @@ pub fn check_len(len: usize, n: usize) -> Result<()> {
             format!("must equal the operator's size {n}"),
         ))
     }
+}
+
+/// Description of one integrator family (one per file of this module), for the
+/// catalogue's tables and the documentation of the card format.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct IntegratorInfo {
+    /// The card's `kind` value.
+    pub kind: &'static str,
+    /// One-line summary.
+    pub summary: &'static str,
+    /// Order in time.
+    pub order: &'static str,
+    /// The card keys besides `kind`: (key, meaning and default).
+    pub keys: &'static [(&'static str, &'static str)],
 }

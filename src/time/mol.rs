@@ -69,8 +69,10 @@ pub const DEFAULT_MAX_STEPS: u64 = 2_000_000;
 /// which would end long runs that recovered from each one; it is re-armed every step.
 pub const MAX_NEWTON_FAILS_PER_STEP: usize = 10;
 
-/// The adaptive integrators available through diffsol, with their properties.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The adaptive integrators available through diffsol, with their properties (the
+/// `method` key of a card's `[integrator]` table with `kind = "mol"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum MolMethod {
     /// Variable-order BDF (implicit, orders 1–5, variable step; not positive).
     Bdf,
@@ -98,6 +100,16 @@ impl MolMethod {
             MolMethod::TrBdf2 => "tr-bdf2",
             MolMethod::Esdirk34 => "esdirk34",
             MolMethod::Tsit45 => "tsit45",
+        }
+    }
+
+    /// Display name, e.g. `TR-BDF2`.
+    pub fn label(self) -> &'static str {
+        match self {
+            MolMethod::Bdf => "variable-order BDF",
+            MolMethod::TrBdf2 => "TR-BDF2",
+            MolMethod::Esdirk34 => "ESDIRK34",
+            MolMethod::Tsit45 => "Tsit45",
         }
     }
 
@@ -571,7 +583,7 @@ impl OdeEquations for TridiagOde {
 
 impl Mol {
     /// Description of the method of lines for the scheme catalogue (card `kind = "mol"`).
-    pub const INFO: crate::scheme::IntegratorInfo = crate::scheme::IntegratorInfo {
+    pub const INFO: super::IntegratorInfo = super::IntegratorInfo {
         kind: "mol",
         summary: "method of lines over diffsol: adaptive steps chosen by local error control against rtol/atol",
         order: "bdf 1–5, tr-bdf2 2, esdirk34 3, tsit45 5",

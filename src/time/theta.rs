@@ -115,7 +115,7 @@ impl Stepper for Theta {
 
 impl Theta {
     /// Description of the θ-method for the scheme catalogue (card `kind = "theta"`).
-    pub const INFO: crate::scheme::IntegratorInfo = crate::scheme::IntegratorInfo {
+    pub const INFO: super::IntegratorInfo = super::IntegratorInfo {
         kind: "theta",
         summary: "(I − θ dt A) P' = (I + (1 − θ) dt A) P: θ = ½ Crank–Nicolson (A-stable), θ = 1 backward Euler (L-stable, positive for an M-matrix at any dt)",
         order: "2 at θ = ½, else 1",

@@ -27,9 +27,10 @@ use crate::analysis::endstate::chain::{Chain, Class};
 use crate::analysis::endstate::numfmt::{num, opt, steps};
 use crate::analysis::endstate::PDE_FLUX;
 use crate::error::{Error, Result};
-use crate::model::problem::{initial_density, Boundary, Problem};
+use crate::model::problem::{Boundary, Problem};
 use crate::space::flux;
 use crate::space::grid::Grid;
+use crate::space::initial::initial_density;
 use crate::space::operator::{drift_integral, Operator};
 
 /// ln P_s at the points `xs` (increasing), unnormalised: Φ(x) − ln D(x) with Φ = 0 at the first point.

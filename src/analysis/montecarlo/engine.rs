@@ -20,8 +20,9 @@ use rayon::prelude::*;
 
 use crate::analysis::montecarlo::step::{McMode, StepRule};
 use crate::error::Result;
-use crate::model::problem::{initial_density, Initial, Problem};
+use crate::model::problem::{Initial, Problem};
 use crate::space::grid::Grid;
+use crate::space::initial::initial_density;
 
 /// Block size: particles per generator stream (fixed, so results do not depend on
 /// the thread count).
