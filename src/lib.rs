@@ -29,9 +29,9 @@
 #![deny(clippy::float_cmp)]
 
 pub mod analysis;
-pub mod cli;
 pub mod error;
 pub mod model;
+#[cfg(feature = "cli")]
 pub mod reports;
 pub mod run;
 pub mod scheme;
@@ -43,7 +43,6 @@ pub mod time;
 pub use error::{Error, Result};
 pub use model::landscape::{ClosureLandscape, FormulaLandscape, GradStats, Landscape};
 pub use model::problem::{Boundary, Coeffs, Initial, Problem, Region, Sampling};
-pub use reports::models::models_report;
 pub use run::{
     run, run_transfer, run_transfer_with, Moments, Monitors, Outcome, RunReport, RunSettings,
 };

@@ -1,4 +1,7 @@
-//! The `probcurrent` command-line tool; see `probcurrent --help`.
+//! The `probcurrent` command-line tool; see `probcurrent --help`. Argument parsing and
+//! printing only (`cli/`); everything it computes is a call into the library.
+
+mod cli;
 
 fn main() -> std::process::ExitCode {
     // Behave like other command-line tools when the reader goes away
@@ -10,5 +13,5 @@ fn main() -> std::process::ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    probcurrent::cli::main()
+    cli::main()
 }

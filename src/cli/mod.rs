@@ -1,10 +1,7 @@
-//! The command-line interface (`probcurrent --help`): argument parsing and printing
-//! only; every computation is a library call.
-//!
-//! Exit codes: 0 when the command ran (whatever the run's outcome: a blow-up is a
-//! measured result, reported in run.json and on the terminal); 1 on an error (bad
-//! input, unknown name, unreadable file), with a message naming the value and where
-//! it came from; 2 on a malformed command line.
+//! The command-line interface: argument parsing and printing; every computation is a
+//! library call. Exit codes: 0 when the command ran, whatever the run's outcome (a
+//! blow-up is a measured result); 1 on bad input, with a message naming the value and
+//! where it came from; 2 on a malformed command line.
 
 mod args;
 mod progress;
@@ -13,14 +10,17 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::analysis::{endstate, montecarlo};
-use crate::error::Result;
-use crate::model::problem::{Problem, BUILTIN_PROBLEMS};
-use crate::reports::{text, validation};
-use crate::run::{output::write_run, solve::solve_model, RunReport, RunSettings};
-use crate::scheme::{catalogue_table_text, Scheme, DEFAULT_SCHEME};
-use crate::testbed::{recommend, sweep};
 use args::*;
+use probcurrent::analysis::endstate;
+use probcurrent::analysis::montecarlo::{write_mc, McSettings};
+use probcurrent::error::Result;
+use probcurrent::model::problem::{Problem, BUILTIN_PROBLEMS};
+use probcurrent::reports::validation::{self, Runner};
+use probcurrent::reports::{self, text};
+use probcurrent::run::solve::{solve_model, ModelChoice};
+use probcurrent::run::{output::write_run, RunReport, RunSettings};
+use probcurrent::scheme::{catalogue_table_text, Scheme, DEFAULT_SCHEME};
+use probcurrent::testbed::{recommend, sweep};
 use progress::{bar, count_callback, time_callback, WithProgress};
 
 /// SGD on a one-parameter loss as a probability density: Fokker–Planck solvers and
@@ -30,12 +30,7 @@ use progress::{bar, count_callback, time_callback, WithProgress};
     name = "probcurrent",
     version,
     about,
-    after_help = "Examples:
-  probcurrent demo
-  probcurrent solve --problem seed --scheme scharfetter-gummel --cells 1200 --dt 1 --out out/sg
-  probcurrent inspect --problem seed --scheme crank-nicolson --cells 1200
-  probcurrent problems
-  probcurrent schemes"
+    after_help = include_str!("help/main.txt")
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -44,43 +39,34 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Solve a problem and write moments.csv, density.csv and run.json (the outcome —
-    /// ok, negative, oscillating, diverged, failed — is printed; exit code 0 whatever it is).
-    #[command(after_help = "Examples:
-  probcurrent solve --problem seed --scheme explicit-upwind --cells 600 --t-end 500 --out out/up
-  probcurrent solve --problem seed --scheme explicit-upwind --dt 3e-3 --allow-unstable --out out/blowup
-  probcurrent solve --problem seed --model transfer-exact --cells 3000 --t-end 500 --out out/te")]
+    /// Solve a problem; write moments.csv, density.csv and run.json, print the outcome.
+    #[command(after_help = include_str!("help/solve.txt"))]
     Solve(SolveArgs),
     /// A-priori diagnostics: Péclet number, M-matrix, explicit step limit, stiffness ratio.
     Inspect(InspectArgs),
-    /// Monte Carlo of SGD, gradient descent or Gaussian kicks: moments.csv (with standard
-    /// errors) and histogram.csv; bit-identical for a seed at any thread count.
-    #[command(after_help = "Example:
-  probcurrent mc --problem seed --particles 200000 --seed 1 --t-end 500 --every 50 --out out/mc")]
+    /// Monte Carlo of SGD, gradient descent or Gaussian kicks: moments.csv and histogram.csv.
+    #[command(after_help = include_str!("help/mc.txt"))]
     Mc(McArgs),
     /// The stationary density (closed form and each flux's null vector) and point masses.
     Stationary(InspectArgs),
     /// Mean first-passage time from a minimum past a barrier: formula, PDE, Monte Carlo, Kramers.
-    #[command(after_help = "Examples:
-  probcurrent escape --problem seed --from 1.00745 --past 1.3
-  probcurrent escape --problem wide-narrow --from -1 --past 0.5 --particles 2000")]
+    #[command(after_help = include_str!("help/escape.txt"))]
     Escape(EscapeArgs),
     /// List the built-in problems.
     Problems,
     /// List the scheme catalogue (the cards in schemes/).
     Schemes,
     /// A density model against Monte Carlo per snapshot, with SVG plots.
+    #[command(mut_arg("cells", |a| a.default_value("1200").help("Number of cells (density and histogram)")))]
     Compare(CompareArgs),
     /// The main job: the seed validations as markdown with SVG plots, and a summary.
     Demo(DemoArgs),
     /// Regenerate every report (reports/ and its index).
-    #[command(after_help = "Example:
-  probcurrent report --quick --out /tmp/r   # small grids: a smoke test")]
+    #[command(after_help = include_str!("help/report.txt"))]
     Report(ReportArgs),
     /// A sweep over cards × problems × cells × steps × knobs as JSON lines, scored
     /// against a converged reference (resumable; `--shard i/n`, then `merge`).
-    #[command(after_help = "Example:
-  probcurrent sweep --problems seed --knobs k=10,k=1000 --cells 300,600 --dt-factors 0.9,10 --out out/s.jsonl")]
+    #[command(after_help = include_str!("help/sweep.txt"))]
     Sweep(SweepArgs),
     /// Merge sweep shards (JSON lines) into one file: one record per job, in job order.
     Merge {
@@ -106,98 +92,48 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn settings(cells: usize, m: &ModelOpts, time: &TimeOpts) -> RunSettings {
-    RunSettings {
-        cells,
-        dt: m.dt,
-        t_end: time.t_end,
-        every: time.every,
-        ..RunSettings::default()
-    }
-}
-
-fn solve(problem: &Problem, m: &ModelOpts, s: &RunSettings) -> Result<RunReport> {
-    let pb = bar(
-        &format!("{} / {}", problem.name, m.model.as_str()),
-        "t = {prefix}",
-    );
-    let r = solve_model(
-        problem,
-        m.model,
-        m.scheme.as_deref(),
-        s,
-        &mut time_callback(&pb),
-    );
+fn solve(problem: &Problem, m: &ModelChoice, s: &RunSettings) -> Result<RunReport> {
+    let label = format!("{} / {}", problem.name, m.model.as_str());
+    let pb = bar(&label, "t = {prefix}");
+    let (model, scheme) = (m.model, m.scheme.as_deref());
+    let r = solve_model(problem, model, scheme, s, &mut time_callback(&pb));
     pb.finish_and_clear();
     r
-}
-
-fn mc_settings(p: &ParticleOpts, time: &TimeOpts, cells: usize) -> montecarlo::McSettings {
-    let (t_end, every) = (time.t_end, time.every);
-    let (particles, seed, mode) = (p.particles, p.seed, p.mode);
-    montecarlo::McSettings {
-        particles,
-        seed,
-        mode,
-        t_end,
-        every,
-        cells,
-    }
 }
 
 fn dispatch(command: Command) -> Result<()> {
     match command {
         Command::Solve(a) => {
             let problem = Problem::resolve(&a.problem.problem)?;
-            let mut s = settings(a.cells, &a.model, &a.time);
-            (s.allow_unstable, s.rtol, s.atol) = (a.allow_unstable, a.rtol, a.atol);
-            let report = solve(&problem, &a.model, &s)?;
+            let report = solve(&problem, &a.model, &a.settings)?;
             write_run(&report, &a.out)?;
             print!("{}", text::run_summary(&report));
-            println!(
-                "  wrote {}/{{moments.csv, density.csv, run.json}}",
-                a.out.display()
-            );
+            let out = a.out.display();
+            println!("  wrote {out}/{{moments.csv, density.csv, run.json}}");
         }
         Command::Inspect(a) => {
             let problem = Problem::resolve(&a.problem.problem)?;
             let scheme = Scheme::resolve(a.scheme.as_deref().unwrap_or(DEFAULT_SCHEME))?;
-            print!(
-                "{}",
-                text::inspect(&problem, &scheme, a.cells.unwrap_or(600))?
-            );
+            let cells = a.cells.unwrap_or(600);
+            print!("{}", text::inspect(&problem, &scheme, cells)?);
         }
         Command::Mc(a) => {
             let problem = Problem::resolve(&a.problem.problem)?;
-            let r = progress::mc(&problem, &mc_settings(&a.particles, &a.time, a.cells))?;
-            montecarlo::write_mc(&r, &a.out)?;
+            let r = WithProgress.mc(&problem, &a.settings)?;
+            write_mc(&r, &a.out)?;
             print!("{}", text::mc_summary(&r));
-            println!(
-                "  wrote {}/{{moments.csv, histogram.csv, mc.json}}",
-                a.out.display()
-            );
+            let out = a.out.display();
+            println!("  wrote {out}/{{moments.csv, histogram.csv, mc.json}}");
         }
         Command::Stationary(a) => {
             let p = Problem::resolve(&a.problem.problem)?;
-            print!(
-                "{}",
-                endstate::stationary(&p, a.cells.unwrap_or(1200))?.text()
-            );
+            let cells = a.cells.unwrap_or(1200);
+            print!("{}", endstate::stationary(&p, cells)?.text());
         }
         Command::Escape(a) => {
             let p = Problem::resolve(&a.problem.problem)?;
-            let (wall, cells, particles, seed) = (a.wall, a.cells, a.particles, a.seed);
-            let (modes, max_steps) = (a.modes, a.max_steps);
-            let opts = endstate::EscapeOptions {
-                wall,
-                cells,
-                particles,
-                modes,
-                seed,
-                max_steps,
-                ..endstate::EscapeOptions::default()
-            };
-            print!("{}", endstate::escape(&p, a.from, a.past, &opts)?.text());
+            let r = endstate::escape(&p, a.from, a.past, &a.options)?;
+            print!("{}", r.text());
         }
         Command::Problems => BUILTIN_PROBLEMS
             .iter()
@@ -205,36 +141,25 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Schemes => print!("{}", catalogue_table_text()?),
         Command::Compare(a) => {
             let problem = Problem::resolve(&a.problem.problem)?;
-            let model = solve(&problem, &a.model, &settings(a.cells, &a.model, &a.time))?;
-            let mc = progress::mc(&problem, &mc_settings(&a.particles, &a.time, a.cells))?;
-            let (cmp, files) = crate::reports::compare::write(&a.out, &model, &mc)?;
+            let model = solve(&problem, &a.model, &a.settings)?;
+            let mc_settings = McSettings::beside(&a.settings, a.particles, a.seed, a.mode);
+            let mc = WithProgress.mc(&problem, &mc_settings)?;
+            let (cmp, files) = reports::compare::write(&a.out, &model, &mc)?;
             print!("{}{}", text::compare_header(&model, &mc), cmp.text());
             println!("wrote {} in {}", files.join(", "), a.out.display());
         }
         Command::Demo(a) => {
-            println!(
-                "probcurrent demo: the seed validations (drift only, spreading only, full SGD)"
-            );
+            println!("probcurrent demo: the seed validations (drift, spreading, full SGD)");
+            let particles = a.particles;
             let opts = validation::ValidationOptions {
-                particles: a.particles,
+                particles,
                 ..Default::default()
             };
-            let s = validation::seed_validation(
-                &WithProgress,
-                &a.out,
-                "demo",
-                &opts,
-                "probcurrent demo",
-            )?;
+            let cmd = "probcurrent demo";
+            let s = validation::seed_validation(&WithProgress, &a.out, "demo", &opts, cmd)?;
             s.lines.iter().for_each(|l| println!("  {l}"));
-            let md = a.out.join("demo.md");
-            println!(
-                "wrote {} and {} plots in {}/demo/ ({:.1} s)",
-                md.display(),
-                s.plots.len(),
-                a.out.display(),
-                s.wall_s
-            );
+            let (out, n, secs) = (a.out.display(), s.plots.len(), s.wall_s);
+            println!("wrote {out}/demo.md and {n} plots in {out}/demo/ ({secs:.1} s)");
         }
         Command::Report(a) => {
             let pb = bar("report", "{pos}/{len} runs, eta {eta}");
@@ -242,13 +167,9 @@ fn dispatch(command: Command) -> Result<()> {
                 pb.set_message(label.to_string());
                 count_callback(&pb)(done, total);
             };
-            let (index, lines) = crate::reports::all::write_all(
-                &a.out,
-                a.quick,
-                &a.cache,
-                &WithProgress,
-                &progress,
-            )?;
+            let (out, cache) = (&a.out, &a.cache);
+            let (index, lines) =
+                reports::all::write_all(out, a.quick, cache, &WithProgress, &progress)?;
             pb.finish_and_clear();
             lines.iter().for_each(|l| println!("  {l}"));
             println!("wrote {} and the reports it lists", index.display());

@@ -2,12 +2,12 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::analysis::montecarlo::{simulate, McReport, McSettings};
-use crate::error::Result;
-use crate::model::problem::Problem;
-use crate::reports::validation::Runner;
-use crate::run::{run_with_progress, RunReport, RunSettings};
-use crate::scheme::Scheme;
+use probcurrent::analysis::montecarlo::{simulate, McReport, McSettings};
+use probcurrent::error::Result;
+use probcurrent::model::problem::Problem;
+use probcurrent::reports::validation::Runner;
+use probcurrent::run::{run_with_progress, RunReport, RunSettings};
+use probcurrent::scheme::Scheme;
 
 /// A bar labelled `label`; `unit` is the template after the bar.
 pub fn bar(label: &str, unit: &str) -> ProgressBar {
@@ -39,29 +39,22 @@ pub fn count_callback(pb: &ProgressBar) -> impl Fn(usize, usize) + Sync + '_ {
     }
 }
 
-/// Monte Carlo with a progress bar.
-pub fn mc(problem: &Problem, settings: &McSettings) -> Result<McReport> {
-    let label = format!("mc {} ({})", problem.name, settings.mode.as_str());
-    let pb = bar(&label, "{pos}/{len} blocks");
-    let r = simulate(problem, settings, &count_callback(&pb));
-    pb.finish_and_clear();
-    r
-}
-
 /// Runs with progress bars on standard error.
 pub struct WithProgress;
 
 impl Runner for WithProgress {
     fn solve(&self, problem: &Problem, scheme: &Scheme, s: &RunSettings) -> Result<RunReport> {
-        let pb = bar(
-            &format!("{} / {}", problem.name, scheme.name),
-            "t = {prefix}",
-        );
+        let label = format!("{} / {}", problem.name, scheme.name);
+        let pb = bar(&label, "t = {prefix}");
         let r = run_with_progress(problem, scheme, s, &mut time_callback(&pb));
         pb.finish_and_clear();
         r
     }
     fn mc(&self, problem: &Problem, settings: &McSettings) -> Result<McReport> {
-        mc(problem, settings)
+        let label = format!("mc {} ({})", problem.name, settings.mode.as_str());
+        let pb = bar(&label, "{pos}/{len} blocks");
+        let r = simulate(problem, settings, &count_callback(&pb));
+        pb.finish_and_clear();
+        r
     }
 }

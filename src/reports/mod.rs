@@ -7,7 +7,7 @@ pub mod compare;
 pub mod convergence;
 pub mod end_states;
 pub mod models;
-pub mod plot;
+pub(crate) mod plot;
 pub mod stability;
 pub mod text;
 pub mod validation;

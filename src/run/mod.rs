@@ -30,29 +30,43 @@ use crate::space::initial::initial_density;
 use crate::space::operator::{Diagnostics, Operator};
 use crate::stats::Stats;
 
-/// Settings of one run.
+/// Settings of one run. With the `cli` feature it is also the options of the commands
+/// that solve (one source for their documentation and defaults).
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct RunSettings {
-    /// Number of cells (default 600).
+    /// Number of finite-volume cells (default 600).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 600))]
     pub cells: usize,
-    /// Time step; `None` takes the scheme's default (or `dt_factor`).
+    /// Time step (default: the card's; a safety fraction of the explicit limit for
+    /// explicit cards).
+    #[cfg_attr(feature = "cli", arg(long))]
     pub dt: Option<f64>,
     /// Time step as a multiple of the explicit limit 1/max|A_ii| of the run's own
     /// operator (used by sweeps); ignored when `dt` is given.
+    #[cfg_attr(feature = "cli", arg(skip))]
     pub dt_factor: Option<f64>,
-    /// Final time; `None` takes the problem's.
+    /// Final time in SGD steps (default: the problem's).
+    #[cfg_attr(feature = "cli", arg(long))]
     pub t_end: Option<f64>,
-    /// Snapshot interval; `None` takes the problem's.
+    /// Snapshot interval in SGD steps (default: the problem's).
+    #[cfg_attr(feature = "cli", arg(long))]
     pub every: Option<f64>,
-    /// Permit explicit steps beyond the stability limit (default false).
+    /// Permit explicit steps beyond the stability limit; the blow-up is then measured
+    /// (default false).
+    #[cfg_attr(feature = "cli", arg(long))]
     pub allow_unstable: bool,
-    /// Relative tolerance of adaptive schemes; `None` takes the card's.
+    /// Relative tolerance of adaptive (mol-*) cards (default: the card's).
+    #[cfg_attr(feature = "cli", arg(long))]
     pub rtol: Option<f64>,
-    /// Absolute tolerance of adaptive schemes; `None` takes the card's.
+    /// Absolute tolerance of adaptive (mol-*) cards (default: the card's).
+    #[cfg_attr(feature = "cli", arg(long))]
     pub atol: Option<f64>,
     /// Keep the density at every snapshot (default true).
+    #[cfg_attr(feature = "cli", arg(skip = true))]
     pub keep_densities: bool,
     /// Monitor thresholds.
+    #[cfg_attr(feature = "cli", arg(skip))]
     pub monitors: Monitors,
 }
 

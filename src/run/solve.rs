@@ -9,6 +9,21 @@ use crate::run::{run_with_progress, RunReport, RunSettings};
 use crate::scheme::Scheme;
 use crate::time::transfer::{Model, TransferOptions};
 
+/// Which density model a problem runs under, and for Fokker–Planck which card. With the
+/// `cli` feature it is also the `--model` and `--scheme` options.
+#[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
+pub struct ModelChoice {
+    /// Density model: fokker-planck, transfer-exact (the SGD step's transfer operator)
+    /// or transfer-gaussian (the per-step normal rule) (default fokker-planck).
+    #[cfg_attr(feature = "cli", arg(long, default_value = "fokker-planck", value_parser = Model::parse))]
+    pub model: Model,
+    /// Scheme name (`probcurrent schemes`) or card file; Fokker–Planck only (default:
+    /// the catalogue's default card).
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub scheme: Option<String>,
+}
+
 /// Solve `problem` under `model`: with the scheme card `scheme` (a catalogue name or a
 /// card file; the default card when `None`) for the Fokker–Planck model, or with the
 /// transfer operator, which takes no scheme (giving one is an error naming it).

@@ -44,31 +44,43 @@ use crate::space::flux::{self, FaceData};
 use crate::space::grid::Grid;
 use crate::space::operator::{drift_integral, Operator};
 
-/// Settings of [`escape`]. Validated by [`escape`].
+/// Settings of [`escape`]. Validated by [`escape`]. With the `cli` feature it is also
+/// the options of the `escape` command.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct EscapeOptions {
     /// Reflecting wall behind `from` for the PDE and the Monte Carlo (default: the
     /// problem's wall on the side away from `past`).
+    #[cfg_attr(feature = "cli", arg(long, allow_negative_numbers = true))]
     pub wall: Option<f64>,
     /// Cells of the PDE grid on [wall, past] (default 2000).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 2000))]
     pub cells: usize,
     /// Flux of the PDE (default [`PDE_FLUX`]).
+    #[cfg_attr(feature = "cli", arg(skip = PDE_FLUX.to_string()))]
     pub flux: String,
     /// Quadrature intervals of the formula (default 4000; extrapolated with twice as many).
+    #[cfg_attr(feature = "cli", arg(skip = 4000usize))]
     pub quad: usize,
     /// Particles per Monte Carlo process (default 4000; 0 skips Monte Carlo).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 4000))]
     pub particles: usize,
-    /// Monte Carlo processes (default Gaussian kicks and SGD; gradient descent is skipped).
+    /// Monte Carlo processes, comma-separated (default gaussian,sgd; gd is also known).
+    #[cfg_attr(feature = "cli", arg(long, default_value = "gaussian,sgd", value_delimiter = ',', value_parser = McMode::parse))]
     pub modes: Vec<McMode>,
     /// Seed of the generators (default 1).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 1))]
     pub seed: u64,
     /// Largest number of steps a particle is followed; `None` (default) takes
     /// 30 × the PDE's τ, at least 1000, capped by `budget` / particles.
+    #[cfg_attr(feature = "cli", arg(long))]
     pub max_steps: Option<u64>,
     /// Particle-steps allowed per Monte Carlo process when `max_steps` is `None`
     /// (default 4·10⁸).
+    #[cfg_attr(feature = "cli", arg(skip = 400_000_000u64))]
     pub budget: u64,
     /// Points of the survival curves (default 200).
+    #[cfg_attr(feature = "cli", arg(skip = 200usize))]
     pub survival_points: usize,
 }
 

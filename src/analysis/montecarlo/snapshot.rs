@@ -18,20 +18,30 @@ use crate::error::{Error, Result};
 use crate::model::problem::{Boundary, Problem};
 use crate::space::grid::Grid;
 
-/// Settings of a Monte Carlo run.
+/// Settings of a Monte Carlo run. With the `cli` feature it is also the options of the
+/// `mc` command.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct McSettings {
     /// Number of particles (default 100 000).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 100_000))]
     pub particles: usize,
-    /// Seed of the generators (default 1).
+    /// Seed of the generators; results are bit-identical for a seed at any thread count
+    /// (default 1).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 1))]
     pub seed: u64,
-    /// Process (default SGD).
+    /// Process: sgd (minibatch SGD), gd (gradient descent), gaussian (drift + normal
+    /// kick) (default sgd).
+    #[cfg_attr(feature = "cli", arg(long, default_value = "sgd", value_parser = McMode::parse))]
     pub mode: McMode,
     /// Final step; `None` takes the problem's t_end (must be a whole number of steps).
+    #[cfg_attr(feature = "cli", arg(long))]
     pub t_end: Option<f64>,
     /// Snapshot interval in steps; `None` takes the problem's (a whole number).
+    #[cfg_attr(feature = "cli", arg(long))]
     pub every: Option<f64>,
     /// Cells of the histogram grid (default 600, the solver's usual grid).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 600))]
     pub cells: usize,
 }
 
@@ -44,6 +54,27 @@ impl Default for McSettings {
             t_end: None,
             every: None,
             cells: 600,
+        }
+    }
+}
+
+impl McSettings {
+    /// Settings on the same histogram grid and snapshot times as the density run
+    /// `run`, so the two compare snapshot by snapshot.
+    pub fn beside(
+        run: &crate::run::RunSettings,
+        particles: usize,
+        seed: u64,
+        mode: McMode,
+    ) -> Self {
+        let (t_end, every, cells) = (run.t_end, run.every, run.cells);
+        McSettings {
+            particles,
+            seed,
+            mode,
+            t_end,
+            every,
+            cells,
         }
     }
 }
