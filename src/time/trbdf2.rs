@@ -13,7 +13,7 @@
 //! tridiagonal factorisation of I − d h A, computed once per distinct step length (the
 //! main step and the shorter remainder before a stop) and reused.
 //!
-//! Order 2, L-stable (the stability function R(z) = [1 + (1 − 2d) z]/(1 − d z)² … →
+//! Order 2, L-stable (the stability function R(z) = [1 + (1 − 2d) z]/(1 − d z)² tends to
 //! 0 as z → −∞), so stiff modes are damped rather than reflected as by
 //! Crank–Nicolson. Not positivity preserving: the trapezoidal stage multiplies by
 //! I + d h A, whose diagonal 1 + d h A_ii turns negative once h > 1/(d max|A_ii|), and
