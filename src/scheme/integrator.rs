@@ -3,7 +3,7 @@
 //!
 //! ```toml
 //! [integrator]
-//! kind = "theta"    # forward-euler | theta | mol
+//! kind = "theta"    # forward-euler | theta | tr-bdf2 | mol
 //! theta = 1.0
 //! dt = 1.0
 //! ```
@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::space::operator::Operator;
 pub use crate::time::IntegratorInfo;
-use crate::time::{ForwardEuler, Mol, MolMethod, Propagator, Theta};
+use crate::time::{ForwardEuler, Mol, MolMethod, Propagator, Theta, TrBdf2};
 
 /// Default forward-Euler step as a fraction of the explicit limit 1/max|A_ii|.
 pub const DEFAULT_SAFETY: f64 = 0.9;
@@ -47,13 +47,15 @@ pub enum StepKind {
 #[serde(
     tag = "kind",
     rename_all = "kebab-case",
-    expecting = "an [integrator] table with kind = \"forward-euler\", \"theta\" or \"mol\""
+    expecting = "an [integrator] table with kind = \"forward-euler\", \"theta\", \"tr-bdf2\" or \"mol\""
 )]
 pub enum IntegratorSpec {
     /// Forward Euler (explicit).
     ForwardEuler(ForwardEulerSpec),
     /// The θ-method (implicit, fixed step).
     Theta(ThetaSpec),
+    /// Fixed-step TR-BDF2 (implicit).
+    TrBdf2(TrBdf2Spec),
     /// Method of lines over diffsol (adaptive).
     Mol(MolSpec),
 }
@@ -76,6 +78,15 @@ pub struct ThetaSpec {
     /// Rannacher start-up steps, two backward-Euler half steps each (default 0).
     #[serde(default)]
     pub rannacher_steps: usize,
+    /// Default step (default 1).
+    #[serde(default = "default_dt")]
+    pub dt: f64,
+}
+
+/// Parameters of fixed-step TR-BDF2.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrBdf2Spec {
     /// Default step (default 1).
     #[serde(default = "default_dt")]
     pub dt: f64,
@@ -122,6 +133,7 @@ impl IntegratorSpec {
         match self {
             IntegratorSpec::ForwardEuler(_) => &ForwardEuler::INFO,
             IntegratorSpec::Theta(_) => &Theta::INFO,
+            IntegratorSpec::TrBdf2(_) => &TrBdf2::INFO,
             IntegratorSpec::Mol(_) => &Mol::INFO,
         }
     }
@@ -130,7 +142,7 @@ impl IntegratorSpec {
     pub fn step_kind(&self) -> StepKind {
         match self {
             IntegratorSpec::ForwardEuler(_) => StepKind::Explicit,
-            IntegratorSpec::Theta(_) => StepKind::Implicit,
+            IntegratorSpec::Theta(_) | IntegratorSpec::TrBdf2(_) => StepKind::Implicit,
             IntegratorSpec::Mol(_) => StepKind::Adaptive,
         }
     }
@@ -140,6 +152,7 @@ impl IntegratorSpec {
         match self {
             IntegratorSpec::ForwardEuler(_) => ForwardEuler::INFO.kind,
             IntegratorSpec::Theta(_) => Theta::INFO.kind,
+            IntegratorSpec::TrBdf2(_) => TrBdf2::INFO.kind,
             IntegratorSpec::Mol(m) => m.method.name(),
         }
     }
@@ -148,7 +161,9 @@ impl IntegratorSpec {
     pub fn mol_method(&self) -> Option<MolMethod> {
         match self {
             IntegratorSpec::Mol(m) => Some(m.method),
-            IntegratorSpec::ForwardEuler(_) | IntegratorSpec::Theta(_) => None,
+            IntegratorSpec::ForwardEuler(_)
+            | IntegratorSpec::Theta(_)
+            | IntegratorSpec::TrBdf2(_) => None,
         }
     }
 
@@ -168,6 +183,7 @@ impl IntegratorSpec {
                     k => format!("θ = {theta}, {k} Rannacher start-up steps"),
                 }
             }
+            IntegratorSpec::TrBdf2(_) => "TR-BDF2, γ = 2 − √2".to_string(),
             IntegratorSpec::Mol(m) => format!(
                 "{} (diffsol), rtol {:e}, atol {:e}",
                 m.method.label(),
@@ -189,6 +205,9 @@ impl IntegratorSpec {
                 if !(0.5..=1.0).contains(&t.theta) {
                     return Err(Error::invalid("theta", t.theta, "must be in [0.5, 1]"));
                 }
+                crate::error::positive("dt", t.dt)?;
+            }
+            IntegratorSpec::TrBdf2(t) => {
                 crate::error::positive("dt", t.dt)?;
             }
             IntegratorSpec::Mol(m) => {
@@ -215,6 +234,7 @@ impl IntegratorSpec {
             IntegratorSpec::Theta(t) => {
                 Box::new(Theta::new(op, t.theta, fixed()?, t.rannacher_steps))
             }
+            IntegratorSpec::TrBdf2(_) => Box::new(TrBdf2::new(op, fixed()?)),
             IntegratorSpec::Mol(m) => {
                 let rtol = crate::error::positive("rtol", rtol.unwrap_or(m.rtol))?;
                 let atol = crate::error::positive("atol", atol.unwrap_or(m.atol))?;
@@ -225,8 +245,8 @@ impl IntegratorSpec {
 }
 
 /// The descriptions of all integrator families, in the order of [`IntegratorSpec`].
-pub fn integrators() -> [&'static IntegratorInfo; 3] {
-    [&ForwardEuler::INFO, &Theta::INFO, &Mol::INFO]
+pub fn integrators() -> [&'static IntegratorInfo; 4] {
+    [&ForwardEuler::INFO, &Theta::INFO, &TrBdf2::INFO, &Mol::INFO]
 }
 
 #[cfg(test)]
@@ -241,6 +261,7 @@ mod tests {
                 rannacher_steps: 2,
                 dt: 1.0,
             }),
+            IntegratorSpec::TrBdf2(TrBdf2Spec { dt: 0.5 }),
         ];
         v.extend(MolMethod::ALL.map(|method| {
             IntegratorSpec::Mol(MolSpec {
@@ -276,7 +297,7 @@ mod tests {
     fn unknown_kinds_and_keys_are_refused_by_name() {
         let e = toml::from_str::<IntegratorSpec>("kind = \"rk4\"").unwrap_err();
         let msg = e.to_string();
-        for k in ["rk4", "forward-euler", "theta", "mol"] {
+        for k in ["rk4", "forward-euler", "theta", "tr-bdf2", "mol"] {
             assert!(msg.contains(k), "{msg}");
         }
         let e = toml::from_str::<IntegratorSpec>("kind = \"theta\"\ntheta = 1.0\nthetta = 2")

@@ -150,7 +150,9 @@ impl Scheme {
     pub fn rtol(&self) -> Option<f64> {
         match &self.integrator {
             IntegratorSpec::Mol(m) => Some(m.rtol),
-            IntegratorSpec::ForwardEuler(_) | IntegratorSpec::Theta(_) => None,
+            IntegratorSpec::ForwardEuler(_)
+            | IntegratorSpec::Theta(_)
+            | IntegratorSpec::TrBdf2(_) => None,
         }
     }
 
@@ -158,7 +160,9 @@ impl Scheme {
     pub fn atol(&self) -> Option<f64> {
         match &self.integrator {
             IntegratorSpec::Mol(m) => Some(m.atol),
-            IntegratorSpec::ForwardEuler(_) | IntegratorSpec::Theta(_) => None,
+            IntegratorSpec::ForwardEuler(_)
+            | IntegratorSpec::Theta(_)
+            | IntegratorSpec::TrBdf2(_) => None,
         }
     }
 
@@ -192,6 +196,10 @@ impl Scheme {
                 Ok(Some(dt))
             }
             IntegratorSpec::Theta(t) => match requested {
+                Some(dt) => crate::error::positive("dt", dt).map(Some),
+                None => Ok(Some(t.dt)),
+            },
+            IntegratorSpec::TrBdf2(t) => match requested {
                 Some(dt) => crate::error::positive("dt", dt).map(Some),
                 None => Ok(Some(t.dt)),
             },

@@ -7,8 +7,8 @@
 //! counted into [`Stats`]. The run driver (`crate::run`) is such an observer: it owns
 //! the snapshots and the monitors and never sees how the steps are taken.
 //!
-//! Fixed-step methods — forward Euler, the θ-method and the Ulam Markov step of the
-//! transfer models — only say how to take one step ([`Stepper`]); the one loop that
+//! Fixed-step methods — forward Euler, the θ-method, TR-BDF2 and the Ulam Markov step
+//! of the transfer models — only say how to take one step ([`Stepper`]); the one loop that
 //! walks them through the stop times, taking `dt` or the remainder before a stop, is
 //! [`Stepper`]'s blanket [`Propagator`] implementation. The adaptive method of lines
 //! ([`Mol`]) implements [`Propagator`] itself: its solver lives for one call.
@@ -17,10 +17,12 @@ mod forward_euler;
 mod mol;
 mod theta;
 pub mod transfer;
+mod trbdf2;
 
 pub use forward_euler::ForwardEuler;
 pub use mol::{Mol, MolMethod, DEFAULT_MAX_STEPS, MAX_NEWTON_FAILS_PER_STEP};
 pub use theta::Theta;
+pub use trbdf2::TrBdf2;
 
 use serde::Serialize;
 

@@ -17,10 +17,12 @@
 //! registry line (plus a card in `schemes/` to run it).
 
 mod central;
+mod chang_cooper;
 mod sg;
 mod upwind;
 
 pub use central::Central;
+pub use chang_cooper::{chang_cooper_delta, ChangCooper};
 pub use sg::{bernoulli, ScharfetterGummel, SgFitting};
 pub use upwind::Upwind;
 
@@ -115,6 +117,8 @@ registry! {
     ScharfetterGummelMidpoint => sg::INFO_MIDPOINT,
     /// Scharfetter–Gummel fitted on u = D·P.
     ScharfetterGummelDp => sg::INFO_DP,
+    /// Chang–Cooper weighted drift ([`ChangCooper`]).
+    ChangCooper => chang_cooper::INFO,
 }
 
 impl FluxSpec {
