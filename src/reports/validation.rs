@@ -1,4 +1,5 @@
-//! The seed validations of DESIGN §2 (1–3), as markdown with SVG plots.
+//! The seed validations (drift only, spreading only, full SGD, and the learning-rate
+//! study), as markdown with SVG plots.
 //!
 //! 1. Drift only (`seed-drift`): the density against Monte Carlo of gradient descent.
 //! 2. Spreading only (`spreading`): the standard deviation against the random walk's

@@ -2,7 +2,7 @@
 //! explicit limit, an absolute dt, or a tolerance for adaptive cards) × a stiffness
 //! knob, each scored against a converged reference and classified.
 //!
-//! Classes (DESIGN §4): `ok`; `inaccurate` (finished, non-negative, but its
+//! Classes: `ok`; `inaccurate` (finished, non-negative, but its
 //! Wasserstein-1 error at t_end exceeds the sweep's tolerance); `negative`;
 //! `oscillating`; `diverged`; `failed`; and `skipped` for runs whose fixed-step cost
 //! (steps × cells) exceeds the budget. The reference of each problem + knob is the
