@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::validation::{seed_validation, Runner, ValidationOptions};
 use super::{write_index, Progress, ReportSizes};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// The reports and what each shows, in the order of the index.
 pub const REPORTS: &[(&str, &str)] = &[
@@ -27,10 +27,7 @@ pub fn write_all(
     runner: &dyn Runner,
     progress: Progress,
 ) -> Result<(PathBuf, Vec<String>)> {
-    std::fs::create_dir_all(out).map_err(|source| Error::Io {
-        path: out.to_path_buf(),
-        source,
-    })?;
+    crate::reports::make_dir(out)?;
     let command = if quick {
         "probcurrent report --quick"
     } else {

@@ -22,10 +22,7 @@ pub fn write_plots(
     cmp: &Comparison,
     times: &[f64],
 ) -> Result<Vec<String>> {
-    std::fs::create_dir_all(dir).map_err(|source| crate::Error::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+    crate::reports::make_dir(dir)?;
     let grid = &model.grid;
     let bins = COARSE_BINS;
     let bw = (grid.b - grid.a) / bins as f64;

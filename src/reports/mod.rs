@@ -87,6 +87,11 @@ impl ReportSizes {
     }
 }
 
+/// Create folder `dir` (and its parents); an error names it.
+pub(crate) fn make_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(io(dir))
+}
+
 fn all_cards() -> Result<Vec<String>> {
     Ok(catalogue()?.into_iter().map(|s| s.name).collect())
 }

@@ -111,10 +111,7 @@ pub fn models_report(
 ) -> Result<Summary> {
     let clock = Instant::now();
     let plot_dir = dir.join(name);
-    std::fs::create_dir_all(&plot_dir).map_err(|source| Error::Io {
-        path: plot_dir.clone(),
-        source,
-    })?;
+    crate::reports::make_dir(&plot_dir)?;
     let base = Problem::builtin("seed")?;
     let sg = Scheme::resolve("scharfetter-gummel")?;
     let mut md = String::new();

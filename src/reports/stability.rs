@@ -54,7 +54,7 @@ pub fn stability_report(
 ) -> Result<Summary> {
     let clock = Instant::now();
     let plots = dir.join("stability");
-    std::fs::create_dir_all(&plots).map_err(io(&plots))?;
+    crate::reports::make_dir(&plots)?;
     let spec = SweepSpec {
         problems: vec!["seed".into()],
         knobs: sizes.ks.iter().map(|&k| Knob::PitSharpness(k)).collect(),
@@ -71,7 +71,7 @@ pub fn stability_report(
         cache_dir: cache.to_path_buf(),
     };
     let data = dir.join("data");
-    std::fs::create_dir_all(&data).map_err(io(&data))?;
+    crate::reports::make_dir(&data)?;
     let out = data.join("stability.jsonl");
     let _ = std::fs::remove_file(&out);
     let recs = sweep(&spec, &out, None, &|d, t| progress("stability sweep", d, t))?;

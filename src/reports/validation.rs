@@ -144,10 +144,7 @@ pub fn seed_validation(
 ) -> Result<Summary> {
     let clock = Instant::now();
     let plot_dir = dir.join(name);
-    std::fs::create_dir_all(&plot_dir).map_err(|source| Error::Io {
-        path: plot_dir.clone(),
-        source,
-    })?;
+    crate::reports::make_dir(&plot_dir)?;
     let scheme = Scheme::resolve(&opts.scheme)?;
     let mut md = String::new();
     let mut sum = Summary::default();

@@ -33,20 +33,7 @@ pub fn block_rng(seed: u64, blk: usize) -> Xoshiro256PlusPlus {
     Xoshiro256PlusPlus::seed_from_u64(seed ^ (blk as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
-/// Reflect `w` into [a, b] (repeatedly, for jumps longer than the domain).
-#[inline]
-pub fn reflect(mut w: f64, a: f64, b: f64) -> f64 {
-    let len = b - a;
-    if w < a || w > b {
-        // fold with period 2·len
-        let mut u = (w - a).rem_euclid(2.0 * len);
-        if u > len {
-            u = 2.0 * len - u;
-        }
-        w = a + u;
-    }
-    w
-}
+pub use crate::time::transfer::reflect;
 
 /// What a wall does to a particle that steps past it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -29,18 +29,6 @@ pub use output::write_mc;
 pub use snapshot::{simulate, McHistogram, McMoments, McReport, McSettings};
 pub use step::{McMode, StepRule};
 
-use crate::error::{Error, Result};
-
 /// A time counted in whole SGD steps (an integer ≥ 1), as Monte Carlo and the
-/// discrete-time transfer models need; the error names the setting and the value.
-pub fn whole_steps(what: &str, v: f64) -> Result<u64> {
-    if v.is_finite() && v >= 1.0 && (v - v.round()).abs() < 1e-9 {
-        Ok(v.round() as u64)
-    } else {
-        Err(Error::invalid(
-            what,
-            v,
-            "discrete-time processes count time in whole SGD steps: give an integer >= 1",
-        ))
-    }
-}
+/// discrete-time transfer models need (one rule for both).
+pub use crate::time::transfer::whole_steps;

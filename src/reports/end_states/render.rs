@@ -26,7 +26,7 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 /// the summary's lines are the findings (its `wall_s` is left at zero).
 pub fn render(studies: &EndStates, dir: &Path, name: &str, command: &str) -> Result<Summary> {
     let plot_dir = dir.join(name);
-    std::fs::create_dir_all(&plot_dir).map_err(io_err(&plot_dir))?;
+    crate::reports::make_dir(&plot_dir)?;
     let mut out = Out {
         md: String::new(),
         sum: Summary::default(),
