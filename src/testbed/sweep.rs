@@ -23,7 +23,7 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::metrics::{bin_masses, w1_between, COARSE_BINS};
+use crate::analysis::metrics::{binned_l1, w1_between, COARSE_BINS};
 use crate::error::{Error, Result};
 use crate::model::landscape::seed_landscape;
 use crate::model::problem::{Boundary, Problem};
@@ -538,36 +538,15 @@ pub fn reference(problem: &Problem, label: &str, spec: &SweepSpec) -> Result<Ref
     Ok(r)
 }
 
-/// Run one job against its reference.
+/// Run one job against its reference: estimate its cost first (a fixed-step run over
+/// the budget is `skipped`), run it, score it against the reference and classify it.
 pub fn run_job(
     job: &Job,
     problem: &Problem,
     reference: &Reference,
     spec: &SweepSpec,
 ) -> SweepRecord {
-    let mut rec = SweepRecord {
-        job: job.clone(),
-        key: job.key(),
-        class: Class::Failed,
-        reason: None,
-        dt: None,
-        dt_over_limit: None,
-        explicit_limit: None,
-        max_peclet: None,
-        m_matrix: None,
-        w1: None,
-        l1_coarse: None,
-        l1_fine: None,
-        mean_err: None,
-        sd_err: None,
-        region_err: None,
-        mass_error: None,
-        min_p: None,
-        max_p: None,
-        tv_growth: None,
-        wall_s: 0.0,
-        stats: Stats::default(),
-    };
+    let mut rec = SweepRecord::empty(job);
     let scheme = match Scheme::resolve(&job.card) {
         Ok(s) => s,
         Err(e) => {
@@ -576,55 +555,10 @@ pub fn run_job(
         }
     };
     let t_end = spec.t_end.unwrap_or(problem.t_end);
-    let mut settings = RunSettings {
-        cells: job.cells,
-        t_end: Some(t_end),
-        every: Some(t_end),
-        allow_unstable: true,
-        ..RunSettings::default()
-    };
-    match job.step {
-        Step::DtFactor(f) => settings.dt_factor = Some(f),
-        Step::Dt(d) => settings.dt = Some(d),
-        Step::Rtol(r) => {
-            settings.rtol = Some(r);
-            settings.atol = Some(r * 1e-3);
-        }
+    if over_budget(&mut rec, &scheme, problem, spec, t_end) {
+        return rec;
     }
-    // budget: estimate the fixed-step cost before running (an explicit adaptive method
-    // is held near the explicit limit by stiffness: estimate it at the limit)
-    if scheme.step_kind() != StepKind::Adaptive
-        || scheme.integrator.mol_method() == Some(crate::time::MolMethod::Tsit45)
-    {
-        let limit = Grid::new(problem.a, problem.b, job.cells)
-            .and_then(|g| {
-                let flux = scheme.build_flux()?;
-                crate::space::operator::Operator::assemble(problem, g, flux.as_ref())
-            })
-            .map(|op| op.explicit_limit());
-        if let Ok(limit) = limit {
-            let dt = match job.step {
-                Step::DtFactor(f) => f * limit,
-                Step::Dt(d) => d,
-                Step::Rtol(_) => limit,
-            };
-            let cost = t_end / dt * job.cells as f64;
-            rec.explicit_limit = Some(limit);
-            if scheme.step_kind() != StepKind::Adaptive {
-                rec.dt = Some(dt);
-                rec.dt_over_limit = Some(dt / limit);
-            }
-            if cost > spec.budget {
-                rec.class = Class::Skipped;
-                rec.reason = Some(format!(
-                    "cost {cost:.2e} cell-steps over the budget {:.2e}",
-                    spec.budget
-                ));
-                return rec;
-            }
-        }
-    }
-    let rep = match run(problem, &scheme, &settings) {
+    let rep = match run(problem, &scheme, &job_settings(job, t_end)) {
         Ok(r) => r,
         Err(e) => {
             rec.reason = Some(e.to_string());
@@ -647,39 +581,157 @@ pub fn run_job(
             rec.tv_growth = Some(last.tv / first.tv);
         }
     }
-    let finished = (rep.t_reached - t_end).abs() <= 1e-9 * t_end;
-    if let (true, Some(snap), Some(m)) = (finished, rep.snapshots.last(), rep.moments.last()) {
-        let w1 = w1_between(&rep.grid, &snap.p, &reference.grid, &reference.p);
-        rec.w1 = Some(w1);
-        let (a, b) = (
-            bin_masses(&rep.grid, &snap.p, COARSE_BINS),
-            bin_masses(&reference.grid, &reference.p, COARSE_BINS),
-        );
-        rec.l1_coarse = Some(a.iter().zip(&b).map(|(x, y)| (x - y).abs()).sum());
-        if (rep.grid.a - reference.grid.a).abs() < 1e-12
-            && (rep.grid.b - reference.grid.b).abs() < 1e-12
-        {
-            let mine = bin_masses(&rep.grid, &snap.p, rep.grid.n);
-            let theirs = bin_masses(&reference.grid, &reference.p, rep.grid.n);
-            rec.l1_fine = Some(mine.iter().zip(&theirs).map(|(x, y)| (x - y).abs()).sum());
-        }
-        rec.mean_err = Some((m.mean - reference.mean).abs());
-        rec.sd_err = Some((m.sd - reference.sd).abs());
-        rec.region_err = m
-            .regions
-            .iter()
-            .zip(&reference.regions)
-            .map(|(x, y)| (x - y).abs())
-            .reduce(f64::max);
+    if (rep.t_reached - t_end).abs() <= 1e-9 * t_end {
+        score(&mut rec, &rep, reference);
     }
-    rec.class = match rep.outcome {
-        Outcome::Ok if rec.w1.is_some_and(|w| w <= spec.tol) => Class::Ok,
+    classify(&mut rec, rep.outcome, spec.tol);
+    rec
+}
+
+impl SweepRecord {
+    /// A record of `job` before it ran: class `failed`, nothing measured.
+    fn empty(job: &Job) -> SweepRecord {
+        SweepRecord {
+            job: job.clone(),
+            key: job.key(),
+            class: Class::Failed,
+            reason: None,
+            dt: None,
+            dt_over_limit: None,
+            explicit_limit: None,
+            max_peclet: None,
+            m_matrix: None,
+            w1: None,
+            l1_coarse: None,
+            l1_fine: None,
+            mean_err: None,
+            sd_err: None,
+            region_err: None,
+            mass_error: None,
+            min_p: None,
+            max_p: None,
+            tv_growth: None,
+            wall_s: 0.0,
+            stats: Stats::default(),
+        }
+    }
+}
+
+/// The run settings of a job: one snapshot at t_end, explicit steps beyond the limit
+/// allowed (their blow-up is measured), the job's step or tolerance.
+fn job_settings(job: &Job, t_end: f64) -> RunSettings {
+    let mut settings = RunSettings {
+        cells: job.cells,
+        t_end: Some(t_end),
+        every: Some(t_end),
+        allow_unstable: true,
+        ..RunSettings::default()
+    };
+    match job.step {
+        Step::DtFactor(f) => settings.dt_factor = Some(f),
+        Step::Dt(d) => settings.dt = Some(d),
+        Step::Rtol(r) => {
+            settings.rtol = Some(r);
+            settings.atol = Some(r * 1e-3);
+        }
+    }
+    settings
+}
+
+/// Estimate a fixed-step job's cost (cell-steps) before running it, and mark it
+/// `skipped` when it is over the budget. An explicit adaptive method is held near the
+/// explicit limit by stiffness, so it is estimated at the limit.
+fn over_budget(
+    rec: &mut SweepRecord,
+    scheme: &Scheme,
+    problem: &Problem,
+    spec: &SweepSpec,
+    t_end: f64,
+) -> bool {
+    let adaptive = scheme.step_kind() == StepKind::Adaptive;
+    if adaptive && scheme.integrator.mol_method() != Some(crate::time::MolMethod::Tsit45) {
+        return false;
+    }
+    let cells = rec.job.cells;
+    let limit = Grid::new(problem.a, problem.b, cells)
+        .and_then(|g| {
+            let flux = scheme.build_flux()?;
+            crate::space::operator::Operator::assemble(problem, g, flux.as_ref())
+        })
+        .map(|op| op.explicit_limit());
+    let Ok(limit) = limit else { return false };
+    let dt = match rec.job.step {
+        Step::DtFactor(f) => f * limit,
+        Step::Dt(d) => d,
+        Step::Rtol(_) => limit,
+    };
+    let cost = t_end / dt * cells as f64;
+    rec.explicit_limit = Some(limit);
+    if !adaptive {
+        rec.dt = Some(dt);
+        rec.dt_over_limit = Some(dt / limit);
+    }
+    if cost > spec.budget {
+        rec.class = Class::Skipped;
+        rec.reason = Some(format!(
+            "cost {cost:.2e} cell-steps over the budget {:.2e}",
+            spec.budget
+        ));
+        return true;
+    }
+    false
+}
+
+/// Errors of a finished run against the reference: W1, the 60-bin L1, the fine-grid L1
+/// (same domain only), and the errors of mean, sd and region masses.
+fn score(rec: &mut SweepRecord, rep: &crate::run::RunReport, reference: &Reference) {
+    let (Some(snap), Some(m)) = (rep.snapshots.last(), rep.moments.last()) else {
+        return;
+    };
+    rec.w1 = Some(w1_between(
+        &rep.grid,
+        &snap.p,
+        &reference.grid,
+        &reference.p,
+    ));
+    rec.l1_coarse = Some(binned_l1(
+        &rep.grid,
+        &snap.p,
+        &reference.grid,
+        &reference.p,
+        COARSE_BINS,
+    ));
+    if (rep.grid.a - reference.grid.a).abs() < 1e-12
+        && (rep.grid.b - reference.grid.b).abs() < 1e-12
+    {
+        let n = rep.grid.n;
+        rec.l1_fine = Some(binned_l1(
+            &rep.grid,
+            &snap.p,
+            &reference.grid,
+            &reference.p,
+            n,
+        ));
+    }
+    rec.mean_err = Some((m.mean - reference.mean).abs());
+    rec.sd_err = Some((m.sd - reference.sd).abs());
+    rec.region_err = m
+        .regions
+        .iter()
+        .zip(&reference.regions)
+        .map(|(x, y)| (x - y).abs())
+        .reduce(f64::max);
+}
+
+/// The class of a run from its outcome and its W1 error against the tolerance.
+fn classify(rec: &mut SweepRecord, outcome: Outcome, tol: f64) {
+    rec.class = match outcome {
+        Outcome::Ok if rec.w1.is_some_and(|w| w <= tol) => Class::Ok,
         Outcome::Ok => {
             if rec.reason.is_none() {
                 rec.reason = Some(format!(
-                    "W1 error {:.3e} above the tolerance {:.1e}",
-                    rec.w1.unwrap_or(f64::NAN),
-                    spec.tol
+                    "W1 error {:.3e} above the tolerance {tol:.1e}",
+                    rec.w1.unwrap_or(f64::NAN)
                 ));
             }
             Class::Inaccurate
@@ -689,7 +741,6 @@ pub fn run_job(
         Outcome::Diverged => Class::Diverged,
         Outcome::Failed => Class::Failed,
     };
-    rec
 }
 
 /// Read the records of a JSON-lines file (missing file: none). Lines that do not parse
