@@ -114,7 +114,7 @@ pub fn diagnostics_text(header: &str, d: &Diagnostics) -> String {
         &mut s,
         "faces with D = 0",
         format!(
-            "{} (drift only there: Péclet number infinite)",
+            "{} (D zero or subnormal: drift only there, Péclet number infinite)",
             d.zero_diffusion_faces
         ),
     );
