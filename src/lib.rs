@@ -45,7 +45,8 @@ pub use model::landscape::{ClosureLandscape, FormulaLandscape, GradStats, Landsc
 pub use model::problem::{Boundary, Coeffs, Initial, Problem, Region, Sampling};
 pub use reports::models::models_report;
 pub use run::{
-    run, run_transfer, run_transfer_with, Moments, Monitors, Outcome, RunReport, RunSettings,
+    run, run_transfer, run_transfer_with, EventKind, Moments, Monitors, Outcome, RunReport,
+    RunSettings, Warning,
 };
 pub use scheme::{Claims, Positivity, Scheme};
 pub use space::grid::Grid;
