@@ -107,7 +107,8 @@ pub use error::{Error, Result};
 pub use model::landscape::{ClosureLandscape, FormulaLandscape, GradStats, Landscape};
 pub use model::problem::{Boundary, Coeffs, Initial, Problem, Region, Sampling};
 pub use run::{
-    run, run_transfer, run_transfer_with, Moments, Monitors, Outcome, RunReport, RunSettings,
+    run, run_transfer, run_transfer_with, EventKind, Moments, Monitors, Outcome, RunReport,
+    RunSettings, Warning,
 };
 pub use scheme::{Claims, Positivity, Scheme};
 pub use space::grid::Grid;

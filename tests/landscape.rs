@@ -326,3 +326,166 @@ proptest! {
         }
     }
 }
+
+/// The seed's S² in closed form: ((g₂ − g₁)/2)² = (k (W−1) e^{−k(W−1)²})², and its
+/// derivative 2 (k x e^{−k x²}) · k e^{−k x²} (1 − 2k x²) with x = W − 1.
+fn seed_s2_exact(k: f64, w: f64) -> (f64, f64) {
+    let x = w - 1.0;
+    let e = (-k * x * x).exp();
+    let half = k * x * e;
+    (half * half, 2.0 * half * k * e * (1.0 - 2.0 * k * x * x))
+}
+
+/// Scan [0, 3] with 300 001 points and return the largest relative error of S² and of
+/// (S²)′ against the closed forms (where S² is a normal float), with where they occur.
+/// (S²)′ = S² (2/x − 4k x) is measured against the size S² (2/|x| + 4k|x|) of its two
+/// terms, which cancel at the peaks x = ±1/√(2k).
+fn seed_s2_errors(l: &dyn Landscape) -> ((f64, f64), (f64, f64), usize) {
+    let m = 300_000;
+    let (mut worst_s2, mut worst_s2p, mut normal) = ((0.0f64, 0.0), (0.0f64, 0.0), 0);
+    for i in 0..=m {
+        let w = 3.0 * i as f64 / m as f64;
+        let (s2, s2p) = seed_s2_exact(100.0, w);
+        let st = l.stats(w);
+        if s2 >= f64::MIN_POSITIVE {
+            normal += 1;
+            let e = (st.s2 / s2 - 1.0).abs();
+            if e > worst_s2.0 {
+                worst_s2 = (e, w);
+            }
+            let x = (w - 1.0).abs();
+            let scale = s2 * (2.0 / x + 400.0 * x);
+            let ep = (st.s2_prime - s2p).abs() / scale;
+            if ep > worst_s2p.0 {
+                worst_s2p = (ep, w);
+            }
+        } else {
+            // below the normal range: tiny and never negative
+            assert!(
+                (0.0..1e-300).contains(&st.s2),
+                "S²({w}) = {:e} where the exact value is {s2:e}",
+                st.s2
+            );
+        }
+        // the same value by both entry points
+        assert_eq!(l.g_s2(w).1.to_bits(), st.s2.to_bits(), "g_s2 at {w}");
+    }
+    (worst_s2, worst_s2p, normal)
+}
+
+/// S² on seed without cancellation: the shared part −e^{−(W−2)²} cancels exactly, so
+/// S² = (100 (W−1) e^{−100(W−1)²})² to 1e-12 relative wherever it is a normal float
+/// (before, S² was exactly 0 or jumped in steps of ~4e-34 for W ≲ 0.38 and W ≳ 1.62);
+/// the same for the formula landscape with `shared`, and G is the mean of the full
+/// gradients as before, to rounding.
+#[test]
+fn seed_gradient_variance_is_exact_down_to_the_smallest_normal_float() {
+    let seed = seed_landscape(100.0);
+    let (s2, s2p, normal) = seed_s2_errors(&seed);
+    eprintln!(
+        "seed (closures): max relative error of S² {:.2e} at W = {}, of S²′ {:.2e} at W = {} \
+         ({normal} of 300001 points normal)",
+        s2.0, s2.1, s2p.0, s2p.1
+    );
+    assert!(s2.0 <= 1e-12 && s2p.0 <= 1e-12, "{s2:?} {s2p:?}");
+    // S² is a normal float on nearly the whole domain, down to W ≈ 2.86
+    assert!(normal > 280_000, "{normal}");
+
+    let parts = vec!["0".to_string(), "-exp(-100*(w-1)^2)".to_string()];
+    let f = FormulaLandscape::from_formulas(&parts, "")
+        .unwrap()
+        .with_shared("-exp(-(w-2)^2)", "")
+        .unwrap();
+    let (fs2, fs2p, _) = seed_s2_errors(&f);
+    eprintln!(
+        "seed (formulas with shared): max relative error of S² {:.2e} at W = {}, of S²′ {:.2e} at W = {}",
+        fs2.0, fs2.1, fs2p.0, fs2p.1
+    );
+    assert!(fs2.0 <= 1e-12 && fs2p.0 <= 1e-12, "{fs2:?} {fs2p:?}");
+    compare_with_seed(&f, "formulas with a shared part");
+
+    // G: the mean of the full gradients l₁′ = s′, l₂′ = s′ + r₂′, to rounding
+    for i in 0..=3000 {
+        let w = i as f64 * 1e-3;
+        let s = 2.0 * (w - 2.0) * (-(w - 2.0).powi(2)).exp();
+        let r = 200.0 * (w - 1.0) * (-100.0 * (w - 1.0).powi(2)).exp();
+        let g = (s + (s + r)) / 2.0;
+        let scale = s.abs().max((s + r).abs());
+        for (what, got) in [("closures", seed.stats(w).g), ("formulas", f.stats(w).g)] {
+            assert!(
+                (got - g).abs() <= 4.0 * f64::EPSILON * scale,
+                "{what}: G({w}) = {got:e}, expected {g:e}"
+            );
+        }
+    }
+}
+
+/// (S²)′ is the derivative of S²: a central difference of S² with step 1e-7 agrees to
+/// 1e-6 relative wherever S² > 1e-250 (truncation (h·|d ln S²/dW|)²/6 ≲ 3e-10 with
+/// |d ln S²/dW| ≤ 4k|W − 1| + 2/|W − 1| ≈ 800; rounding ε S² / (h |S²′|) ≲ 1e-9 away
+/// from the peaks and zero, which are skipped). The old cancelling S² failed this by
+/// orders of magnitude below 1e-30.
+#[test]
+fn seed_gradient_variance_derivative_matches_a_finite_difference() {
+    let seed = seed_landscape(100.0);
+    let h = 1e-7;
+    let mut checked = 0;
+    for i in 0..=30_000 {
+        let w = i as f64 * 1e-4;
+        let st = seed.stats(w);
+        let x = (w - 1.0).abs();
+        // skip the zero at W = 1 and the peaks at |W − 1| = 1/√200, where S²′ = 0
+        if st.s2 <= 1e-250 || x < 1e-3 || (x - 200f64.sqrt().recip()).abs() < 1e-3 {
+            continue;
+        }
+        let fd = (seed.stats(w + h).s2 - seed.stats(w - h).s2) / (2.0 * h);
+        assert!(
+            (fd - st.s2_prime).abs() <= 1e-6 * st.s2_prime.abs(),
+            "S²′({w}) = {:e}, finite difference {fd:e} (S² = {:e})",
+            st.s2_prime,
+            st.s2
+        );
+        checked += 1;
+    }
+    assert!(checked > 25_000, "{checked}");
+}
+
+/// Without a split, S² is computed from the shifted gradients g_j − g₁: datapoints
+/// with equal gradients give exactly 0, and a tiny spread on top of large gradients is
+/// resolved as well as the given floats allow (exact in their differences).
+#[test]
+fn shifted_variance_is_exact_in_the_differences() {
+    use probcurrent::model::landscape::shifted_variance;
+    // three gradients 1e8 + {0, δ, 2δ} with δ = 2⁻²⁰ (exact floats): S² = (2/3) δ²
+    let d = 2f64.powi(-20);
+    let g = [1e8, 1e8 + d, 1e8 + 2.0 * d];
+    let (s2, _) = shifted_variance(3, |j| g[j], None);
+    assert!((s2 / (2.0 / 3.0 * d * d) - 1.0).abs() < 1e-15, "{s2:e}");
+    // the naive two-pass around the mean loses it: mean = 1e8 + δ rounds
+    let eq = [0.3, 0.3, 0.3, 0.3];
+    assert_eq!(shifted_variance(4, |j| eq[j], None).0.to_bits(), 0);
+    // and the derivative: 2 mean (g_j − G)(c_j − C)
+    let c = [1.0, 2.0, 4.0];
+    let (_, s2p) = shifted_variance(3, |j| g[j], Some(&|j| c[j]));
+    let expected = 2.0 * ((-d) * (1.0 - 7.0 / 3.0) + 0.0 + d * (4.0 - 7.0 / 3.0)) / 3.0;
+    assert!(
+        (s2p / expected - 1.0).abs() < 1e-14,
+        "{s2p:e} vs {expected:e}"
+    );
+
+    // a problem file may give the shared part
+    let dir = std::env::temp_dir().join(format!("probcurrent-shared-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("shared.toml");
+    std::fs::write(
+        &path,
+        "[landscape]\nkind = \"formulas\"\nshared = \"-exp(-(w-2)^2)\"\n\
+         losses = [\"0\", \"-exp(-100*(w-1)^2)\"]\n",
+    )
+    .unwrap();
+    let p = Problem::resolve(path.to_str().unwrap()).unwrap();
+    let (exact, _) = seed_s2_exact(100.0, 0.2);
+    assert!((p.landscape.stats(0.2).s2 / exact - 1.0).abs() < 1e-12);
+    assert_eq!(p.landscape.len(), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -11,6 +11,32 @@
 //! ([`ClosureLandscape::datapoint_from_gradient`]) has its curvature by a central
 //! difference of the gradient, the only coefficient ever finite-differenced.
 //!
+//! S² without cancellation. Where the datapoints nearly agree, S² is far smaller than
+//! G² and the deviations g_j − G are differences of nearly equal numbers: each g_j
+//! carries a rounding error of about ε|g_j|, so S² computed from the g_j cannot be
+//! resolved below (ε|G|)² (on the seed landscape, S² was exactly 0 or jumped in steps
+//! of ~4e-34 where its true value is a smooth 1e-80). Two things remove this:
+//!
+//! * **A shared part.** A landscape may give its losses as l_j = s + r_j, a part s
+//!   shared by every datapoint plus per-datapoint parts r_j ([`Landscape::part_grad`],
+//!   [`Landscape::part_curv`]; [`ClosureLandscape::shared`],
+//!   [`FormulaLandscape::with_shared`]). G is the mean of the full gradients
+//!   s′ + r_j′; the shared gradient s′ cancels exactly from every deviation, so S² and
+//!   (S²)′ are computed from the parts r_j′, r_j″ alone and are as accurate as the
+//!   parts are. The built-in seed landscape is given this way.
+//! * **Shifted two-pass variance.** S² = mean_j (x_j − x̄)² is computed from the
+//!   shifted values x_j = g_j − g_1 (the parts where a split is given): the mean x̄ in
+//!   a first pass, the squared deviations in a second. Where the gradients nearly
+//!   agree the shift g_j − g_1 is exact (Sterbenz), and the second pass then works on
+//!   numbers of the size of the spread itself, so the result is as accurate as the
+//!   pairwise form S² = (1/(2n²)) Σ_{i,j} (g_i − g_j)² — exact in the differences of
+//!   the given floats, relative error a small multiple of nε — at O(n) cost instead
+//!   of O(n²). (S²)′ uses the same deviations, with the curvatures shifted by l_1″.
+//!   Datapoints whose gradients are equal floats give S² = 0 exactly.
+//!
+//! Without a split nothing can recover a spread below the rounding of the given g_j;
+//! with one, S² is resolved down to the smallest normal float.
+//!
 //! Three ways in: Rust closures ([`ClosureLandscape`]), formula strings differentiated
 //! exactly by `exmex` ([`FormulaLandscape::from_formulas`]), and a dataset of rows with
 //! one loss formula in `w` and the row's columns ([`FormulaLandscape::from_dataset`]).
@@ -28,16 +54,32 @@ use crate::error::{Error, Result};
 ///
 /// Implementors provide the loss, its gradient and its curvature per datapoint; the
 /// mean gradient, the gradient variance and their derivatives are derived by
-/// [`Landscape::stats`].
+/// [`Landscape::stats`]. A landscape whose losses are a shared part plus per-datapoint
+/// parts (l_j = s + r_j) also overrides [`Landscape::part_grad`] and
+/// [`Landscape::part_curv`], from which S² is then computed without cancellation.
 pub trait Landscape: Send + Sync + fmt::Debug {
     /// Number of datapoints n (at least one).
     fn len(&self) -> usize;
-    /// Loss l_j(w) of datapoint `j`.
+    /// Loss l_j(w) of datapoint `j` (the full loss, shared part included).
     fn loss(&self, j: usize, w: f64) -> f64;
-    /// Gradient g_j(w) = l_j′(w).
+    /// Gradient g_j(w) = l_j′(w) (the full gradient, shared part included).
     fn grad(&self, j: usize, w: f64) -> f64;
-    /// Curvature l_j″(w).
+    /// Curvature l_j″(w) (the full curvature, shared part included).
     fn curv(&self, j: usize, w: f64) -> f64;
+    /// Per-datapoint part r_j′(w) of the gradient when the losses are given as
+    /// l_j = s + r_j: the gradient less the part s′ every datapoint shares. The
+    /// variance S² and its derivative are computed from these parts, in which the shared
+    /// gradient has cancelled exactly. An override must keep
+    /// `grad(j, w) − part_grad(j, w)` the same for every j (up to rounding). Default:
+    /// the full gradient (no split).
+    fn part_grad(&self, j: usize, w: f64) -> f64 {
+        self.grad(j, w)
+    }
+    /// Per-datapoint part r_j″(w) of the curvature (see [`Landscape::part_grad`]).
+    /// Default: the full curvature.
+    fn part_curv(&self, j: usize, w: f64) -> f64 {
+        self.curv(j, w)
+    }
     /// Human-readable description of datapoint `j` (its formula, its row), used in errors.
     fn describe(&self, j: usize) -> String {
         format!("datapoint {j}")
@@ -48,18 +90,19 @@ pub trait Landscape: Send + Sync + fmt::Debug {
     }
 
     /// Mean gradient G and gradient variance S² at `w` only (no curvatures: the Monte
-    /// Carlo engine's hot path).
+    /// Carlo engine's hot path). S² as in [`Landscape::stats`].
     fn g_s2(&self, w: f64) -> (f64, f64) {
         let n = self.len() as f64;
         let g = (0..self.len()).map(|j| self.grad(j, w)).sum::<f64>() / n;
-        let s2 = (0..self.len())
-            .map(|j| (self.grad(j, w) - g).powi(2))
-            .sum::<f64>()
-            / n;
+        let (s2, _) = shifted_variance(self.len(), |j| self.part_grad(j, w), None);
         (g, s2)
     }
 
-    /// Mean gradient, gradient variance and their derivatives at `w` (two-pass, exact).
+    /// Mean gradient, gradient variance and their derivatives at `w`.
+    ///
+    /// G and G′ are the means of the full gradients and curvatures; S² and (S²)′ come
+    /// from the per-datapoint parts by the shifted two-pass method (see the module
+    /// documentation), exact in the differences of the given values.
     fn stats(&self, w: f64) -> GradStats {
         let n = self.len() as f64;
         let (mut g, mut gp) = (0.0, 0.0);
@@ -67,24 +110,19 @@ pub trait Landscape: Send + Sync + fmt::Debug {
             g += self.grad(j, w);
             gp += self.curv(j, w);
         }
-        g /= n;
-        gp /= n;
-        let (mut s2, mut s2p) = (0.0, 0.0);
-        for j in 0..self.len() {
-            let dev = self.grad(j, w) - g;
-            s2 += dev * dev;
-            s2p += 2.0 * dev * (self.curv(j, w) - gp);
-        }
+        let curv = |j| self.part_curv(j, w);
+        let (s2, s2_prime) = shifted_variance(self.len(), |j| self.part_grad(j, w), Some(&curv));
         GradStats {
-            g,
-            g_prime: gp,
-            s2: s2 / n,
-            s2_prime: s2p / n,
+            g: g / n,
+            g_prime: gp / n,
+            s2,
+            s2_prime,
         }
     }
 
-    /// Check every loss, gradient and curvature is finite at the points `ws`; the error
-    /// names the datapoint's description and the first failing w.
+    /// Check every loss, gradient and curvature (and their per-datapoint parts) is
+    /// finite at the points `ws`; the error names the datapoint's description and the
+    /// first failing w.
     fn check_finite(&self, ws: &[f64]) -> Result<()> {
         for j in 0..self.len() {
             for &w in ws {
@@ -92,6 +130,8 @@ pub trait Landscape: Send + Sync + fmt::Debug {
                     ("loss", self.loss(j, w)),
                     ("gradient", self.grad(j, w)),
                     ("curvature", self.curv(j, w)),
+                    ("per-datapoint part of the gradient", self.part_grad(j, w)),
+                    ("per-datapoint part of the curvature", self.part_curv(j, w)),
                 ] {
                     if !v.is_finite() {
                         return Err(Error::NonFinite {
@@ -106,6 +146,46 @@ pub trait Landscape: Send + Sync + fmt::Debug {
         }
         Ok(())
     }
+}
+
+/// Population variance mean_j (x_j − x̄)² of `x(0..n)` and, when curvatures `y` are
+/// given, its derivative 2 mean_j (x_j − x̄)(y_j − ȳ) (0 otherwise), by the shifted
+/// two-pass method: x and y are first shifted by their values at j = 0 (exact where the
+/// values nearly agree), then the means are taken in one pass and the deviations in a
+/// second. The result is as accurate as the pairwise form
+/// (1/(2n²)) Σ_{i,j} (x_i − x_j)², i.e. exact in the differences of the given values up
+/// to a relative error of a small multiple of nε, and exactly 0 when all x_j are equal.
+pub fn shifted_variance(
+    n: usize,
+    x: impl Fn(usize) -> f64,
+    y: Option<&dyn Fn(usize) -> f64>,
+) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 0.0);
+    }
+    let nf = n as f64;
+    let x0 = x(0);
+    let y0 = y.map_or(0.0, |y| y(0));
+    let (mut xm, mut ym) = (0.0, 0.0);
+    for j in 1..n {
+        xm += x(j) - x0;
+        if let Some(y) = y {
+            ym += y(j) - y0;
+        }
+    }
+    xm /= nf;
+    ym /= nf;
+    let (mut s2, mut s2p) = (0.0, 0.0);
+    for j in 0..n {
+        // j = 0 contributes the deviation −x̄ exactly
+        let dev = if j == 0 { -xm } else { (x(j) - x0) - xm };
+        s2 += dev * dev;
+        if let Some(y) = y {
+            let cdev = if j == 0 { -ym } else { (y(j) - y0) - ym };
+            s2p += 2.0 * dev * cdev;
+        }
+    }
+    (s2 / nf, s2p / nf)
 }
 
 /// G, G′, S², (S²)′ at one weight.
@@ -133,8 +213,13 @@ pub struct ClosureDatapoint {
 }
 
 /// Landscape given by Rust closures (library API, and the built-in problems).
+///
+/// Each datapoint is given by closures; optionally a part shared by every datapoint
+/// ([`ClosureLandscape::shared`]), in which case the datapoints give only their own
+/// parts r_j and the losses are l_j = s + r_j.
 #[derive(Clone, Default)]
 pub struct ClosureLandscape {
+    shared: Option<ClosureDatapoint>,
     points: Vec<ClosureDatapoint>,
 }
 
@@ -142,6 +227,7 @@ impl fmt::Debug for ClosureLandscape {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let labels: Vec<_> = self.points.iter().map(|p| p.label.as_str()).collect();
         f.debug_struct("ClosureLandscape")
+            .field("shared", &self.shared.as_ref().map(|s| s.label.as_str()))
             .field("datapoints", &labels)
             .finish()
     }
@@ -168,6 +254,52 @@ impl ClosureLandscape {
             curv: Arc::new(curv),
         });
         self
+    }
+
+    /// Set the part s shared by every datapoint, with its gradient and curvature
+    /// (builder style; given before or after the datapoints). The datapoints then give
+    /// only their own parts r_j: the loss of datapoint j is s + r_j, G is the mean of
+    /// s′ + r_j′, and S², (S²)′ are computed from the r_j′, r_j″ alone, in which s′ has
+    /// cancelled exactly (no rounding of s′ reaches S²).
+    ///
+    /// ```
+    /// use probcurrent::{ClosureLandscape, Landscape};
+    /// // l_1 = s, l_2 = s + 1e-9·w with a large shared s = 1e3·w²:
+    /// // S² = (1e-9 / 2)² exactly, though g_j ≈ 2e3·w
+    /// let landscape = ClosureLandscape::new()
+    ///     .shared("1e3*w^2", |w| 1e3 * w * w, |w| 2e3 * w, |_| 2e3)
+    ///     .datapoint("0", |_| 0.0, |_| 0.0, |_| 0.0)
+    ///     .datapoint("1e-9*w", |w| 1e-9 * w, |_| 1e-9, |_| 0.0);
+    /// let s = landscape.stats(0.7);
+    /// assert!((s.s2 - 0.25e-18).abs() < 1e-33);
+    /// assert!((s.g - (1.4e3 + 0.5e-9)).abs() < 1e-12);
+    /// ```
+    pub fn shared(
+        mut self,
+        label: impl Into<String>,
+        loss: impl Fn(f64) -> f64 + Send + Sync + 'static,
+        grad: impl Fn(f64) -> f64 + Send + Sync + 'static,
+        curv: impl Fn(f64) -> f64 + Send + Sync + 'static,
+    ) -> Self {
+        self.shared = Some(ClosureDatapoint {
+            label: label.into(),
+            loss: Arc::new(loss),
+            grad: Arc::new(grad),
+            curv: Arc::new(curv),
+        });
+        self
+    }
+
+    /// Value of the shared part (`which`: 0 loss, 1 gradient, 2 curvature; 0 if none).
+    fn shared_value(&self, which: u8, w: f64) -> f64 {
+        match &self.shared {
+            None => 0.0,
+            Some(s) => match which {
+                0 => (s.loss)(w),
+                1 => (s.grad)(w),
+                _ => (s.curv)(w),
+            },
+        }
     }
 }
 
@@ -222,21 +354,46 @@ impl Landscape for ClosureLandscape {
         self.points.len()
     }
     fn loss(&self, j: usize, w: f64) -> f64 {
-        (self.points[j].loss)(w)
+        match &self.shared {
+            None => (self.points[j].loss)(w),
+            Some(_) => self.shared_value(0, w) + (self.points[j].loss)(w),
+        }
     }
     fn grad(&self, j: usize, w: f64) -> f64 {
-        (self.points[j].grad)(w)
+        match &self.shared {
+            None => (self.points[j].grad)(w),
+            Some(_) => self.shared_value(1, w) + (self.points[j].grad)(w),
+        }
     }
     fn curv(&self, j: usize, w: f64) -> f64 {
+        match &self.shared {
+            None => (self.points[j].curv)(w),
+            Some(_) => self.shared_value(2, w) + (self.points[j].curv)(w),
+        }
+    }
+    fn part_grad(&self, j: usize, w: f64) -> f64 {
+        (self.points[j].grad)(w)
+    }
+    fn part_curv(&self, j: usize, w: f64) -> f64 {
         (self.points[j].curv)(w)
     }
     fn describe(&self, j: usize) -> String {
-        format!("datapoint {} ({})", j + 1, self.points[j].label)
+        match &self.shared {
+            None => format!("datapoint {} ({})", j + 1, self.points[j].label),
+            Some(s) => format!(
+                "datapoint {} (shared `{}` + `{}`)",
+                j + 1,
+                s.label,
+                self.points[j].label
+            ),
+        }
     }
 }
 
-/// The seed landscape of the design (two datapoints, pit sharpness `k`):
-/// l₁ = −e^{−(W−2)²}, l₂ = −e^{−(W−2)²} − e^{−k(W−1)²}.
+/// The seed landscape (two datapoints, pit sharpness `k`):
+/// l₁ = −e^{−(W−2)²}, l₂ = −e^{−(W−2)²} − e^{−k(W−1)²}, given as the shared part
+/// −e^{−(W−2)²} plus the per-datapoint parts 0 and −e^{−k(W−1)²}, so that
+/// S² = (k (W−1) e^{−k(W−1)²})² is exact down to the smallest normal float.
 pub fn seed_landscape(k: f64) -> ClosureLandscape {
     let wide = |w: f64| -(-(w - 2.0).powi(2)).exp();
     let wide_g = |w: f64| 2.0 * (w - 2.0) * (-(w - 2.0).powi(2)).exp();
@@ -248,13 +405,9 @@ pub fn seed_landscape(k: f64) -> ClosureLandscape {
         (2.0 * k - 4.0 * k * k * x * x) * (-k * x * x).exp()
     };
     ClosureLandscape::new()
-        .datapoint("-exp(-(w-2)^2)", wide, wide_g, wide_c)
-        .datapoint(
-            format!("-exp(-(w-2)^2) - exp(-{k}*(w-1)^2)"),
-            move |w| wide(w) + pit(w),
-            move |w| wide_g(w) + pit_g(w),
-            move |w| wide_c(w) + pit_c(w),
-        )
+        .shared("-exp(-(w-2)^2)", wide, wide_g, wide_c)
+        .datapoint("0", |_| 0.0, |_| 0.0, |_| 0.0)
+        .datapoint(format!("-exp(-{k}*(w-1)^2)"), pit, pit_g, pit_c)
 }
 
 /// Two datapoints with opposite linear losses ±a·W: G = 0, S² = a² (pure spreading).
@@ -433,9 +586,12 @@ struct FormulaPoint {
 ///
 /// Either one formula per datapoint in the single variable `w`
 /// ([`FormulaLandscape::from_formulas`]), or one formula in `w` and column names,
-/// evaluated once per row of a dataset ([`FormulaLandscape::from_dataset`]).
+/// evaluated once per row of a dataset ([`FormulaLandscape::from_dataset`]). Either may
+/// add a part shared by every datapoint ([`FormulaLandscape::with_shared`]).
 #[derive(Clone, Debug)]
 pub struct FormulaLandscape {
+    /// The shared part s, if given (a formula in `w` only).
+    shared: Option<Formula>,
     formulas: Vec<Formula>,
     points: Vec<FormulaPoint>,
 }
@@ -471,7 +627,42 @@ impl FormulaLandscape {
             });
             formulas.push(f);
         }
-        Ok(FormulaLandscape { formulas, points })
+        Ok(FormulaLandscape {
+            shared: None,
+            formulas,
+            points,
+        })
+    }
+
+    /// Add a part shared by every datapoint: a formula in `w` only. The loss of
+    /// datapoint j becomes s + r_j with r_j its own formula; S² and (S²)′ are then
+    /// computed from the r_j alone (the shared gradient cancels exactly), G from both.
+    ///
+    /// ```
+    /// use probcurrent::{FormulaLandscape, Landscape};
+    /// let parts = vec!["0".to_string(), "-exp(-100*(w-1)^2)".to_string()];
+    /// let f = FormulaLandscape::from_formulas(&parts, "")
+    ///     .unwrap()
+    ///     .with_shared("-exp(-(w-2)^2)", "")
+    ///     .unwrap();
+    /// // far from the pit S² is tiny but resolved: (100 (W−1) e^{−100(W−1)²})²
+    /// let w: f64 = 0.3;
+    /// let exact = (100.0 * (w - 1.0) * (-100.0 * (w - 1.0).powi(2)).exp()).powi(2);
+    /// assert!((f.stats(w).s2 / exact - 1.0).abs() < 1e-12);
+    /// ```
+    pub fn with_shared(mut self, text: &str, origin: &str) -> Result<Self> {
+        let f = Formula::parse(text, origin)?;
+        if let Some(v) = f.vars.iter().find(|v| *v != "w") {
+            return Err(Error::Formula {
+                formula: text.to_string(),
+                origin: origin.to_string(),
+                message: format!(
+                    "unknown variable `{v}`: the shared loss formula may use only `w`"
+                ),
+            });
+        }
+        self.shared = Some(f);
+        Ok(self)
     }
 
     /// One datapoint per row of `rows`, whose columns are named by `columns`; the
@@ -517,6 +708,7 @@ impl FormulaLandscape {
             })
             .collect();
         Ok(FormulaLandscape {
+            shared: None,
             formulas: vec![f],
             points,
         })
@@ -533,24 +725,45 @@ impl FormulaLandscape {
         )
     }
 
-    fn eval(&self, which: u8, j: usize, w: f64) -> f64 {
-        let p = &self.points[j];
-        let f = &self.formulas[p.formula];
+    /// Loss (`which` 0), gradient (1) or curvature (2) of formula `f` with arguments `args`.
+    fn eval_formula(f: &Formula, args: &[f64], which: u8, w: f64) -> f64 {
         let expr = match which {
             0 => Some(&f.loss),
             1 => f.grad.as_ref(),
             _ => f.curv.as_ref(),
         };
         match expr {
-            Some(e) => Formula::eval(e, &p.args, f.w_index, w),
+            Some(e) => Formula::eval(e, args, f.w_index, w),
             // a formula without `w` is constant in w; its derivatives vanish
             None => 0.0,
         }
     }
 
-    /// The formula texts.
+    /// Datapoint j's own part (without the shared part).
+    fn eval_part(&self, which: u8, j: usize, w: f64) -> f64 {
+        let p = &self.points[j];
+        Self::eval_formula(&self.formulas[p.formula], &p.args, which, w)
+    }
+
+    /// Datapoint j's full value: the shared part (if any) plus its own part.
+    fn eval(&self, which: u8, j: usize, w: f64) -> f64 {
+        match &self.shared {
+            None => self.eval_part(which, j, w),
+            Some(s) => {
+                let args = [0.0];
+                Self::eval_formula(s, &args[..s.vars.len()], which, w) + self.eval_part(which, j, w)
+            }
+        }
+    }
+
+    /// The formula texts (the per-datapoint ones; see [`FormulaLandscape::shared_formula`]).
     pub fn formulas(&self) -> Vec<&str> {
         self.formulas.iter().map(|f| f.text.as_str()).collect()
+    }
+
+    /// The shared formula, if one was given.
+    pub fn shared_formula(&self) -> Option<&str> {
+        self.shared.as_ref().map(|f| f.text.as_str())
     }
 }
 
@@ -567,8 +780,17 @@ impl Landscape for FormulaLandscape {
     fn curv(&self, j: usize, w: f64) -> f64 {
         self.eval(2, j, w)
     }
+    fn part_grad(&self, j: usize, w: f64) -> f64 {
+        self.eval_part(1, j, w)
+    }
+    fn part_curv(&self, j: usize, w: f64) -> f64 {
+        self.eval_part(2, j, w)
+    }
     fn describe(&self, j: usize) -> String {
-        self.points[j].label.clone()
+        match &self.shared {
+            None => self.points[j].label.clone(),
+            Some(s) => format!("shared formula `{}` + {}", s.text, self.points[j].label),
+        }
     }
 }
 

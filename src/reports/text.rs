@@ -12,7 +12,8 @@ use crate::scheme::Scheme;
 use crate::space::grid::Grid;
 use crate::space::operator::{Diagnostics, Operator};
 
-/// The run's header, outcome, monitors that fired, work and final moments.
+/// The run's header, outcome, monitors that fired, a line per warning (e.g.
+/// `mass_at_wall`, which leaves the outcome alone), work and final moments.
 pub fn run_summary(r: &RunReport) -> String {
     let mut s = String::new();
     match (r.dt, r.dt_over_limit) {
@@ -39,13 +40,24 @@ pub fn run_summary(r: &RunReport) -> String {
         write!(s, " (first at t = {t:.4}, step {k}: {why})").ok();
     }
     s.push('\n');
-    if r.events.len() > 1 {
-        let ev: Vec<String> = r
-            .events
-            .iter()
-            .map(|e| format!("{} at t = {:.4} (step {})", e.outcome.as_str(), e.t, e.step))
-            .collect();
-        writeln!(s, "  monitors fired: {}", ev.join(", then ")).ok();
+    let failures: Vec<String> = r
+        .failures()
+        .map(|e| format!("{} at t = {:.4} (step {})", e.kind.as_str(), e.t, e.step))
+        .collect();
+    if failures.len() > 1 {
+        writeln!(s, "  monitors fired: {}", failures.join(", then ")).ok();
+    }
+    // warnings do not change the outcome, but are never silent
+    for e in r.warnings() {
+        writeln!(
+            s,
+            "  warning {} (first at t = {:.4}, step {}): {}",
+            e.kind.as_str(),
+            e.t,
+            e.step,
+            e.reason
+        )
+        .ok();
     }
     writeln!(
         s,
@@ -114,7 +126,7 @@ pub fn diagnostics_text(header: &str, d: &Diagnostics) -> String {
         &mut s,
         "faces with D = 0",
         format!(
-            "{} (drift only there: Péclet number infinite)",
+            "{} (D zero or subnormal: drift only there, Péclet number infinite)",
             d.zero_diffusion_faces
         ),
     );

@@ -3,7 +3,8 @@
 //! The driver is an [`Observer`]. After every accepted step it scans the density once
 //! for the per-step monitors (blow-up, negativity) and keeps a recent finite copy
 //! (every 64 steps and at every snapshot); at every stop time it records the moments,
-//! checks for grid-scale oscillation, stores the density and reports progress. A
+//! checks for grid-scale oscillation and for mass piled against a zero-flux wall (a
+//! warning, not a failure), stores the density and reports progress. A
 //! blow-up halts the propagation with outcome `diverged` at the step where it was seen
 //! and restores the last good density; a propagator error is the outcome `failed` at
 //! the last accepted time. No non-finite value ever reaches a snapshot. The driver
@@ -13,7 +14,7 @@
 use std::time::Instant;
 
 use super::monitors::{scan, Monitors};
-use super::report::{moments, Outcome, RunReport, Snapshot};
+use super::report::{moments, Outcome, RunReport, Snapshot, Warning};
 use crate::error::{Error, Result};
 use crate::model::problem::Boundary;
 use crate::stats::Stats;
@@ -75,6 +76,7 @@ pub fn drive(
         monitors,
         keep_densities,
         oscillation_note: oscillation_note.as_deref(),
+        boundary,
         h,
         mass0,
         t: 0.0,
@@ -125,6 +127,8 @@ struct Watch<'a> {
     monitors: Monitors,
     keep_densities: bool,
     oscillation_note: Option<&'a str>,
+    /// Boundary condition (the wall-mass warning is for zero-flux walls).
+    boundary: Boundary,
     /// Cell width.
     h: f64,
     /// Initial mass.
@@ -184,6 +188,22 @@ impl Observer for Watch<'_> {
             };
             self.report
                 .record(Outcome::Oscillating, t, stats.steps, why);
+        }
+        // the initial density is the user's choice, not a result: checked after t = 0
+        if self.boundary == Boundary::ZeroFlux && t > 0.0 {
+            if let Some((wall, cell)) = self.monitors.mass_at_wall(p, self.h, m.mass) {
+                let w = match wall {
+                    super::report::Wall::Left => self.report.grid.a,
+                    super::report::Wall::Right => self.report.grid.b,
+                };
+                let why = format!(
+                    "{:.3e} of the mass in the outermost cell at the {} wall (W = {w}) at t = {t}",
+                    cell / m.mass,
+                    wall.as_str()
+                );
+                self.report
+                    .warn(Warning::MassAtWall, t, stats.steps, why, Some((wall, cell)));
+            }
         }
         self.report.moments.push(m);
         (self.progress)(t, self.report.t_end);

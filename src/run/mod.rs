@@ -17,7 +17,7 @@ mod transfer;
 
 pub use drive::{drive, Plan};
 pub use monitors::{count_extrema, longest_zigzag, Monitors};
-pub use report::{moments, Event, Moments, Outcome, RunReport, Snapshot};
+pub use report::{moments, Event, EventKind, Moments, Outcome, RunReport, Snapshot, Wall, Warning};
 pub use transfer::{run_transfer, run_transfer_with, run_transfer_with_progress};
 
 use std::time::Instant;

@@ -4,11 +4,13 @@
 //! the initial mass (a blow-up: the run stops as `diverged`), and the most negative
 //! value against the largest (`negative`). At every snapshot: grid-scale oscillation,
 //! a run of consecutive cells that alternate up and down (a sawtooth), which is how a
-//! dispersive or unstable scheme rings (`oscillating`).
+//! dispersive or unstable scheme rings (`oscillating`). Also at every snapshot after
+//! t = 0, a warning that does not change the outcome: more than a fraction of the mass
+//! in the outermost cell next to a zero-flux wall (`mass_at_wall`).
 
 use serde::Serialize;
 
-use super::report::Moments;
+use super::report::{Moments, Wall};
 
 /// Thresholds of the monitors.
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -24,6 +26,12 @@ pub struct Monitors {
     /// all (default `usize::MAX`: off, since sharp but genuine features such as the
     /// seed's pit and the dip where S² vanishes make isolated extrema).
     pub max_extrema: usize,
+    /// Warn (`mass_at_wall`) when a snapshot after t = 0 has more than this fraction of
+    /// its mass in the outermost cell next to a zero-flux wall (default 1e-3). The cell
+    /// mass scales with the cell width, so a smooth density that merely reaches the
+    /// wall fires this only on coarse grids (a uniform density on fewer than 1000
+    /// cells); mass piled against the wall fires it on any grid.
+    pub wall_mass: f64,
 }
 
 impl Default for Monitors {
@@ -33,6 +41,7 @@ impl Default for Monitors {
             growth_bound: 10.0,
             max_zigzag: 3,
             max_extrema: usize::MAX,
+            wall_mass: 1e-3,
         }
     }
 }
@@ -50,6 +59,21 @@ impl Monitors {
         } else {
             None
         }
+    }
+}
+
+impl Monitors {
+    /// Which wall has more than `wall_mass` of the snapshot's mass `mass` in its
+    /// outermost cell (cell width `h`), with the mass h·P there; the fuller wall when
+    /// both do. Meant for zero-flux walls (the caller checks the boundary).
+    pub fn mass_at_wall(&self, p: &[f64], h: f64, mass: f64) -> Option<(Wall, f64)> {
+        let (first, last) = (*p.first()?, *p.last()?);
+        let (wall, cell) = if first >= last {
+            (Wall::Left, first * h)
+        } else {
+            (Wall::Right, last * h)
+        };
+        (mass > 0.0 && cell > self.wall_mass * mass).then_some((wall, cell))
     }
 }
 

@@ -2,6 +2,13 @@
 //! density at each snapshot ([`Moments`]) and the stored densities, gathered in
 //! [`RunReport`] (written out as run.json, moments.csv and density.csv).
 //!
+//! An event is the first firing of one monitor, of one of two kinds ([`EventKind`]):
+//! a failure (an [`Outcome`] worse than `ok`: it ranks, and the worst one is the run's
+//! outcome) or a [`Warning`], which is reported in `events` and by the run summary but
+//! never changes the outcome (a run that warns is still `ok`). The two are separate
+//! types, so a warning cannot be ranked by mistake: [`RunReport::record`] takes an
+//! outcome, [`RunReport::warn`] a warning.
+//!
 //! The moments are the mass h Σ P, the mean and standard deviation of W (the cell
 //! average of (W − mean)² includes the in-cell variance h²/12), the smallest value,
 //! the total variation, the grid-scale extrema and the mass of each named region.
@@ -65,17 +72,84 @@ pub struct Moments {
     pub regions: Vec<f64>,
 }
 
+/// A monitor whose firing is reported but does not rank in the [`Outcome`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Warning {
+    /// At a snapshot, more than [`super::Monitors::wall_mass`] of the mass sat in the
+    /// outermost cell next to a zero-flux wall: the density is piled against the wall,
+    /// usually because the landscape's minimum lies outside the domain, and the walls
+    /// (not the landscape) shape the result there.
+    MassAtWall,
+}
+
+impl Warning {
+    /// Name as written in run.json.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Warning::MassAtWall => "mass_at_wall",
+        }
+    }
+}
+
+/// What an event is: a failure that ranks in the outcome, or a warning that does not.
+/// Serialised as the bare name (`"negative"`, `"mass_at_wall"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum EventKind {
+    /// A monitor that ranks: the worst one is the run's outcome.
+    Outcome(Outcome),
+    /// A warning: reported, but the outcome is unchanged.
+    Warning(Warning),
+}
+
+impl EventKind {
+    /// Name as written in run.json.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            EventKind::Outcome(o) => o.as_str(),
+            EventKind::Warning(w) => w.as_str(),
+        }
+    }
+}
+
+/// A zero-flux wall of the domain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Wall {
+    /// The left end a.
+    Left,
+    /// The right end b.
+    Right,
+}
+
+impl Wall {
+    /// `left` or `right`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Wall::Left => "left",
+            Wall::Right => "right",
+        }
+    }
+}
+
 /// The first firing of one monitor.
 #[derive(Clone, Debug, Serialize)]
 pub struct Event {
     /// What was seen.
-    pub outcome: Outcome,
+    pub kind: EventKind,
     /// When.
     pub t: f64,
     /// At which step.
     pub step: u64,
     /// Details.
     pub reason: String,
+    /// Which wall (`mass_at_wall` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wall: Option<Wall>,
+    /// The mass h·P in the outermost cell at that wall (`mass_at_wall` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mass: Option<f64>,
 }
 
 /// A stored density.
@@ -123,7 +197,8 @@ pub struct RunReport {
     /// Reason (solver message or monitor that fired).
     pub reason: Option<String>,
     /// The first time each monitor fired, in the order they fired (e.g. negative at
-    /// step 1, then diverged at step 370).
+    /// step 1, then diverged at step 370), failures and warnings alike; only the
+    /// failures rank in `outcome`.
     pub events: Vec<Event>,
     /// (final mass − initial mass) / initial mass, zero-flux problems only.
     pub mass_error: Option<f64>,
@@ -151,15 +226,19 @@ pub struct RunReport {
 }
 
 impl RunReport {
-    /// Record that a monitor fired: the first firing of each kind goes to `events`, and
-    /// the worst outcome so far (with its time, step and reason) to `outcome`.
+    /// Record that a failure monitor fired: the first firing of each kind goes to
+    /// `events`, and the worst outcome so far (with its time, step and reason) to
+    /// `outcome`.
     pub fn record(&mut self, o: Outcome, t: f64, step: u64, why: String) {
-        if !self.events.iter().any(|e| e.outcome == o) {
+        let kind = EventKind::Outcome(o);
+        if !self.events.iter().any(|e| e.kind == kind) {
             self.events.push(Event {
-                outcome: o,
+                kind,
                 t,
                 step,
                 reason: why.clone(),
+                wall: None,
+                mass: None,
             });
         }
         if o > self.outcome {
@@ -168,6 +247,36 @@ impl RunReport {
             self.outcome_step = Some(step);
             self.reason = Some(why);
         }
+    }
+
+    /// Record that a warning fired: its first firing goes to `events`; the outcome is
+    /// left alone. `wall` and `mass` say where, for [`Warning::MassAtWall`].
+    pub fn warn(&mut self, w: Warning, t: f64, step: u64, why: String, at: Option<(Wall, f64)>) {
+        let kind = EventKind::Warning(w);
+        if !self.events.iter().any(|e| e.kind == kind) {
+            self.events.push(Event {
+                kind,
+                t,
+                step,
+                reason: why,
+                wall: at.map(|a| a.0),
+                mass: at.map(|a| a.1),
+            });
+        }
+    }
+
+    /// The warnings among the events, in the order they fired.
+    pub fn warnings(&self) -> impl Iterator<Item = &Event> {
+        self.events
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::Warning(_)))
+    }
+
+    /// The failures among the events (those that rank in the outcome), in order.
+    pub fn failures(&self) -> impl Iterator<Item = &Event> {
+        self.events
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::Outcome(_)))
     }
 }
 

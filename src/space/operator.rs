@@ -57,11 +57,12 @@ impl Tridiag {
 /// A-priori diagnostics of an assembled operator.
 #[derive(Clone, Debug, Serialize)]
 pub struct Diagnostics {
-    /// Largest cell Péclet number |v| h / D over interior faces with D > 0.
+    /// Largest finite cell Péclet number |v| h / D over interior faces with D > 0.
     pub max_peclet: f64,
     /// Where the largest Péclet number occurs.
     pub max_peclet_w: f64,
-    /// Interior faces with D = 0 and non-zero drift (pure transport; Péclet number infinite).
+    /// Interior faces with non-zero drift where D = 0, or where D is so small (a
+    /// subnormal float) that |v| h / D overflows: pure transport, Péclet number infinite.
     pub zero_diffusion_faces: usize,
     /// Whether every off-diagonal entry is non-negative.
     pub m_matrix: bool,
@@ -188,8 +189,10 @@ impl Operator {
                     None
                 },
             };
-            if fd.d_face > 0.0 {
-                let pe = fd.v.abs() * h / fd.d_face;
+            // D > 0 but subnormal can make the Péclet number overflow: such a face is
+            // counted with the faces where D = 0 (the fitted fluxes are upwind there)
+            let pe = fd.v.abs() * h / fd.d_face;
+            if fd.d_face > 0.0 && pe.is_finite() {
                 if pe > peclet.0 {
                     peclet = (pe, grid.face(i + 1));
                 }

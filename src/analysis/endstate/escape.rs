@@ -223,6 +223,12 @@ impl Landscape for Mirrored {
     fn curv(&self, j: usize, w: f64) -> f64 {
         self.0.curv(j, -w)
     }
+    fn part_grad(&self, j: usize, w: f64) -> f64 {
+        -self.0.part_grad(j, -w)
+    }
+    fn part_curv(&self, j: usize, w: f64) -> f64 {
+        self.0.part_curv(j, -w)
+    }
     fn describe(&self, j: usize) -> String {
         format!("{} (mirrored)", self.0.describe(j))
     }

@@ -362,10 +362,16 @@ pub enum LandscapeSpec {
         #[serde(default = "default_k")]
         k: f64,
     },
-    /// One loss formula in `w` per datapoint.
+    /// One loss formula in `w` per datapoint, optionally plus a part shared by all.
     Formulas {
-        /// The formulas, e.g. `["-exp(-(w-2)^2)", "(w-1)^2"]`.
+        /// The formulas, e.g. `["-exp(-(w-2)^2)", "(w-1)^2"]`; with `shared`, each
+        /// datapoint's own part r_j (its loss is shared + r_j).
         losses: Vec<String>,
+        /// A loss formula in `w` shared by every datapoint (optional). S² is then
+        /// computed from the `losses` alone, free of the rounding of the shared
+        /// gradient: give the common part here when the datapoints differ by little.
+        #[serde(default)]
+        shared: Option<String>,
     },
     /// A dataset CSV and one loss formula in `w` and the CSV's column names.
     Dataset {
@@ -477,10 +483,14 @@ impl ProblemFile {
                     crate::error::positive("landscape.k", k).map_err(|e| e.with_origin(&from))?;
                     Arc::new(seed_landscape(k))
                 }
-                LandscapeSpec::Formulas { losses } => Arc::new(FormulaLandscape::from_formulas(
-                    &losses,
-                    &format!(" ({from})"),
-                )?),
+                LandscapeSpec::Formulas { losses, shared } => {
+                    let origin = format!(" ({from})");
+                    let f = FormulaLandscape::from_formulas(&losses, &origin)?;
+                    Arc::new(match shared {
+                        Some(s) => f.with_shared(&s, &origin)?,
+                        None => f,
+                    })
+                }
                 LandscapeSpec::Dataset { csv, loss } => {
                     Arc::new(FormulaLandscape::from_csv(&loss, &dir.join(csv))?)
                 }

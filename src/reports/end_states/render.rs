@@ -229,8 +229,8 @@ impl Out<'_> {
         let _ = writeln!(
             self.md,
             "## 2. The point mass on `seed`\n\n\
-             The closed form does not exist (D = 0 at W = {:.4}, and numerically on whole regions where \
-             the per-datapoint gradients agree to rounding), and the zero-flux recursion of every flux \
+             The closed form does not exist (D = 0 at W = {:.4}, and D underflows to zero next to the \
+             right wall, where S² ∝ e^{{−200(W−1)²}} falls below the smallest float), and the zero-flux recursion of every flux \
              breaks. The zeros of G:\n\n{ctab}\n\
              **End state:** point mass at W = {:.6} holding mass **{:.6}** (long-time limit of the \
              `{PDE_FLUX}` chain from the canonical start; {} closed class, so the end state does not \
