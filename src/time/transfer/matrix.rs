@@ -25,11 +25,13 @@ pub struct MarkovMatrix {
 }
 
 impl MarkovMatrix {
-    /// Build from columns: `columns[j]` lists (row, value) with rows ascending.
+    /// Build from columns: `columns[j]` lists (row, value) with rows ascending. Entries
+    /// that are exactly zero (a Gaussian tail that underflowed) are not transitions and
+    /// are not stored (a negative one would be a bug, and is kept for the tests to see).
     pub(super) fn from_columns(n: usize, columns: &[Vec<(u32, f64)>]) -> MarkovMatrix {
         let mut count = vec![0usize; n + 1];
         for c in columns {
-            for &(i, _) in c {
+            for &(i, _) in c.iter().filter(|e| e.1.abs() > 0.0) {
                 count[i as usize + 1] += 1;
             }
         }
@@ -41,7 +43,7 @@ impl MarkovMatrix {
         let mut col = vec![0u32; nnz];
         let mut val = vec![0.0; nnz];
         for (j, c) in columns.iter().enumerate() {
-            for &(i, v) in c {
+            for &(i, v) in c.iter().filter(|e| e.1.abs() > 0.0) {
                 let k = next[i as usize];
                 col[k] = j as u32;
                 val[k] = v;
