@@ -63,3 +63,18 @@ fn lower_layers_never_import_upper_ones() {
         violations.join("\n")
     );
 }
+
+/// A file over 800 lines holds more than one idea: split it.
+#[test]
+fn no_source_file_over_800_lines() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let long: Vec<String> = files
+        .iter()
+        .map(|f| (f, std::fs::read_to_string(f).unwrap().lines().count()))
+        .filter(|(_, n)| *n > 800)
+        .map(|(f, n)| format!("{} ({n} lines)", f.display()))
+        .collect();
+    assert!(long.is_empty(), "files over 800 lines: {long:?}");
+}
