@@ -24,7 +24,7 @@ use crate::testbed::sweep::{sweep, Knob, Step, SweepRecord, SweepSpec};
 pub struct Cheapest {
     /// The W1 tolerance.
     pub tol: f64,
-    /// (card, wall seconds of its cheapest stable run with W1 ≤ tol), cheapest first.
+    /// (card, work in cell-operations of its cheapest stable run with W1 ≤ tol), cheapest first.
     pub ranked: Vec<(String, f64)>,
 }
 
@@ -125,14 +125,15 @@ fn by_card(recs: &[SweepRecord]) -> BTreeMap<String, Vec<&SweepRecord>> {
     by_card
 }
 
-/// Cheapest qualifying run per card at W1 ≤ `tol`.
+/// Cheapest qualifying run per card at W1 ≤ `tol`, by deterministic work
+/// ([`SweepRecord::work`], cell-operations), so the ranking reproduces on any machine.
 fn cheapest(by_card: &BTreeMap<String, Vec<&SweepRecord>>, tol: f64) -> Cheapest {
     let mut ranked: Vec<(String, f64)> = by_card
         .iter()
         .filter_map(|(card, rs)| {
             rs.iter()
                 .filter(|r| r.w1.is_some_and(|w| w <= tol) && r.class.stable())
-                .map(|r| r.wall_s)
+                .map(|r| r.work())
                 .reduce(f64::min)
                 .map(|w| (card.clone(), w))
         })
@@ -274,11 +275,11 @@ fn cheapest_line(problem: &str, c: &Cheapest) -> String {
         format!("{problem}: no stable run reached W1 ≤ {tol:e}")
     } else {
         format!(
-            "{problem}: cheapest stable run (outcome ok) with W1 ≤ {tol:e}: {} ({:.3e} s){}",
+            "{problem}: least work for a stable run (outcome ok) with W1 ≤ {tol:e}: {} ({:.3e} cell-operations){}",
             best[0].0,
             best[0].1,
             best.get(1).map_or(String::new(), |b| format!(
-                "; next {} at {:.1}× the time",
+                "; next {} at {:.1}× the work",
                 b.0,
                 b.1 / best[0].1.max(1e-9)
             ))
