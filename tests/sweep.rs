@@ -159,6 +159,10 @@ fn recommend_on_seed_picks_a_positive_card() {
     assert!(!best.job.card.starts_with("crank-nicolson"));
     assert!(best.job.card != "explicit-upwind" || best.dt_over_limit.unwrap() <= 1.0);
     assert!(best.w1.unwrap() <= 1e-2);
+    // the same command gives the same text (ranked by work, no wall times printed)
+    let again =
+        probcurrent::testbed::recommend::recommend("seed", 1e-2, false, &d, &|_, _| {}).unwrap();
+    assert_eq!(r.text(), again.text());
     assert!(!r.losers.is_empty());
 }
 

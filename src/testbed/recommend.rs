@@ -8,7 +8,9 @@
 //! to 1e-10 (zero-flux problems), and an explicit card stepped within its limit. The
 //! qualifying run with the least deterministic work ([`SweepRecord::work`], cell-operations;
 //! ties broken by job order) wins, so the same command names the same card on every
-//! machine; wall time is shown, not ranked on. Every other card gets one line on why it
+//! machine. The text is the same on every run: wall times, which vary, are not ranked on
+//! and are kept in the sweep records (`wall_s` in the cache's `recommend-<problem>.jsonl`)
+//! rather than printed. Every other card gets one line on why it
 //! lost.
 
 use std::collections::BTreeMap;
@@ -108,12 +110,11 @@ pub fn recommend(
             .collect();
         let why = if let Some(q) = quals.iter().min_by(|a, b| cheaper(a, b)) {
             format!(
-                "qualifies but costs more: work {:.3e} cell-operations at N = {}, {} ({:.1}× the winner; wall {:.3e} s)",
+                "qualifies but costs more: work {:.3e} cell-operations at N = {}, {} ({:.1}× the winner)",
                 q.work(),
                 q.job.cells,
                 step_label(&q.job.step),
                 q.work() / best.as_ref().map_or(q.work(), |b| b.work()),
-                q.wall_s
             )
         } else {
             let finished: Vec<&&SweepRecord> = rs.iter().filter(|r| err_of(r).is_some()).collect();
@@ -172,7 +173,7 @@ impl Recommendation {
             Some(b) => {
                 let _ = writeln!(
                     s,
-                    "recommended for {} at {metric} ≤ {:e}: {} with N = {}, {} ({} error {:.3e}, work {:.3e} cell-operations, wall {:.3e} s, {} steps, min_p {:.2e})",
+                    "recommended for {} at {metric} ≤ {:e}: {} with N = {}, {} ({} error {:.3e}, work {:.3e} cell-operations, {} steps, min_p {:.2e})",
                     self.problem,
                     self.tol,
                     b.job.card,
@@ -181,7 +182,6 @@ impl Recommendation {
                     metric,
                     if self.metric == "l1" { b.l1_coarse } else { b.w1 }.unwrap_or(f64::NAN),
                     b.work(),
-                    b.wall_s,
                     b.stats.steps,
                     b.min_p.unwrap_or(f64::NAN)
                 );
@@ -200,7 +200,7 @@ impl Recommendation {
         }
         let _ = writeln!(
             s,
-            "\nevidence ({} runs):\n  {:<28} {:>5} {:>14} {:>11} {:>10} {:>10} {:>10} {:>10} {:>9}",
+            "\nevidence ({} runs; wall times in the sweep records):\n  {:<28} {:>5} {:>14} {:>11} {:>10} {:>10} {:>10} {:>10}",
             self.records.len(),
             "card",
             "N",
@@ -209,13 +209,12 @@ impl Recommendation {
             "W1",
             "L1(60)",
             "min_p",
-            "work",
-            "wall s"
+            "work"
         );
         for r in &self.records {
             let _ = writeln!(
                 s,
-                "  {:<28} {:>5} {:>14} {:>11} {:>10} {:>10} {:>10} {:>10.3e} {:>9.3e}",
+                "  {:<28} {:>5} {:>14} {:>11} {:>10} {:>10} {:>10} {:>10.3e}",
                 r.job.card,
                 r.job.cells,
                 step_label(&r.job.step),
@@ -223,8 +222,7 @@ impl Recommendation {
                 r.w1.map_or("–".into(), |v| format!("{v:.2e}")),
                 r.l1_coarse.map_or("–".into(), |v| format!("{v:.2e}")),
                 r.min_p.map_or("–".into(), |v| format!("{v:.1e}")),
-                r.work(),
-                r.wall_s
+                r.work()
             );
         }
         s
