@@ -150,6 +150,8 @@ fn bit_identical_across_thread_counts() {
     }
     for (x, y) in a.histograms.iter().zip(&b.histograms) {
         assert_eq!(x.p, y.p);
+        let bits = |v: &[f64]| v.iter().map(|w| w.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&x.positions), bits(&y.positions));
     }
 }
 
@@ -238,4 +240,46 @@ fn bad_monte_carlo_settings_are_errors() {
         .unwrap_err()
         .to_string()
         .contains("langevin"));
+}
+
+/// The exact sample W1 ([`w1_sample`]) of `compare` bounds the mean difference, as any
+/// W1 must: on seed-drift (S² = 0) gradient descent against the drift-only
+/// Fokker–Planck model, W1 ≥ |Δmean| at every snapshot. The W1 of the particles binned
+/// onto the model's grid cannot see errors below the cell width and fell far below it.
+#[test]
+fn sample_w1_bounds_the_mean_difference_on_drift_only() {
+    use probcurrent::analysis::compare::compare;
+    use probcurrent::analysis::metrics::{w1_sample, wasserstein1};
+    let p = Problem::builtin("seed-drift").unwrap();
+    let m = mc(&p, 20_000, McMode::Gd, 1200);
+    let d = pde(&p, 1200, 0.25);
+    let cmp = compare(&d, &m).unwrap();
+    assert!(cmp.rows.len() >= 3, "only {} rows", cmp.rows.len());
+    let last = cmp.rows.len() - 1;
+    for (j, r) in cmp.rows.iter().enumerate() {
+        let k = m.histograms.iter().position(|h| h.t == r.t).unwrap();
+        let hist = &m.histograms[k];
+        let snap = d.snapshots.iter().find(|s| s.t == r.t).unwrap();
+        let binned = wasserstein1(&d.grid, &snap.p, &hist.p).unwrap();
+        let dmean = (r.model.mean - r.mc.mean).abs();
+        eprintln!(
+            "t = {}: W1 sample {:.3e}, W1 binned {:.3e}, |Δmean| {:.3e}",
+            r.t, r.w1, binned, dmean
+        );
+        assert_eq!(
+            r.w1.to_bits(),
+            w1_sample(&d.grid, &snap.p, &hist.positions).to_bits()
+        );
+        assert_eq!(hist.positions.len() as f64, m.moments[k].mass * 20_000.0);
+        assert!(
+            r.w1 >= dmean * (1.0 - 1e-9) - 1e-12,
+            "t = {}: W1 {} < |Δmean| {dmean}",
+            r.t,
+            r.w1
+        );
+        if j == last {
+            // the binned W1 missed the sub-cell error by two orders of magnitude
+            assert!(binned < 0.1 * dmean, "binned {binned} vs |Δmean| {dmean}");
+        }
+    }
 }

@@ -4,7 +4,7 @@
 //! The diffusion approximation keeps only the mean and the variance of one SGD step;
 //! the transfer operators keep the step itself (`transfer-exact`, the minibatch maps)
 //! or its first two moments with a normal shape (`transfer-gaussian`). This report
-//! measures how far each density is from the particle histogram (Wasserstein-1, beside
+//! measures how far each density is from the particles (exact Wasserstein-1, beside
 //! the Monte Carlo noise floor and the transfer models' two-grid numerical error) at
 //! three learning rates at equal T·t, and explains the gap at large T by the linear
 //! stability of one step at the minima of G (per-datapoint multipliers and the
@@ -97,7 +97,7 @@ struct Runs {
 /// `<dir>/<name>/`.
 ///
 /// At T = 0.02, 0.01 and 0.005, at equal T·t up to 10: mean, sd, mass past the barrier
-/// (`basin`) and the Wasserstein-1 distance of each density to the particle histogram,
+/// (`basin`) and the exact Wasserstein-1 distance of each density to the particles,
 /// beside the Monte Carlo noise floor of W1 and the two-grid numerical error of the
 /// transfer models; and the linear-stability explanation computed from the landscape
 /// (per-datapoint multipliers 1 − T g_j′ and the Lyapunov exponent at each minimum).
@@ -149,7 +149,8 @@ fn intro(md: &mut String, command: &str, sg: &Scheme) {
          and variance T²S²(W)/B;\n\
          - **SGD**: Monte Carlo, {REPORT_PARTICLES} particles per learning rate (seed 1).\n\n\
          All densities on {REPORT_CELLS} cells (the Monte Carlo histogram on the same grid). \
-         W1 is the Wasserstein-1 distance between a density and the particle histogram; \
+         W1 is the exact Wasserstein-1 distance between a density and the particles (their \
+         sorted positions, each side normalised to its own mass); \
          its Monte Carlo noise floor √(2/π) ∫ √(F(1 − F)/N) dW (computed from the \
          transfer-exact density) is what W1 would be for a perfect model. The numerical \
          error of the transfer models is the W1 distance between {} and {REPORT_CELLS} cells.\n",

@@ -5,7 +5,10 @@
 //!
 //! Per block the observer accumulates the count and the power sums Σw, Σw², Σw³, Σw⁴ at
 //! each snapshot; blocks are added in block order. The standard error of the standard
-//! deviation uses the fourth central moment, √((m₄ − σ⁴)/n)/(2σ).
+//! deviation uses the fourth central moment, √((m₄ − σ⁴)/n)/(2σ). The positions of
+//! the particles inside are kept too (blocks concatenated in block order, then sorted),
+//! for the exact sample Wasserstein-1 distance of
+//! [`crate::analysis::metrics::w1_sample`]; memory is particles × snapshots f64.
 
 use std::time::Instant;
 
@@ -109,6 +112,10 @@ pub struct McHistogram {
     pub p: Vec<f64>,
     /// Standard error per cell.
     pub se: Vec<f64>,
+    /// Positions of the particles still in the domain, sorted increasingly (blocks
+    /// concatenated in block order, then sorted: bit-identical at any thread count);
+    /// for the exact sample W1 of [`crate::analysis::metrics::w1_sample`].
+    pub positions: Vec<f64>,
 }
 
 /// Result of a Monte Carlo run.
@@ -134,7 +141,7 @@ pub struct McReport {
     pub grid: Grid,
     /// Statistics per snapshot.
     pub moments: Vec<McMoments>,
-    /// Histograms per snapshot (not serialised).
+    /// Histograms and sorted particle positions per snapshot (not serialised).
     #[serde(skip)]
     pub histograms: Vec<McHistogram>,
 }
@@ -148,9 +155,11 @@ struct BlockAcc {
     s4: Vec<f64>,
     regions: Vec<Vec<u64>>,
     hist: Vec<Vec<u32>>,
+    positions: Vec<Vec<f64>>,
 }
 
-/// The observer of [`simulate`]: power sums, region counts and a histogram per snapshot.
+/// The observer of [`simulate`]: power sums, region counts, a histogram and the
+/// positions per snapshot.
 struct Snapshots<'a> {
     snaps: usize,
     regions: &'a [(String, f64, f64)],
@@ -160,7 +169,7 @@ struct Snapshots<'a> {
 impl Observer for Snapshots<'_> {
     type Block = BlockAcc;
 
-    fn block(&self, _particles: usize) -> BlockAcc {
+    fn block(&self, particles: usize) -> BlockAcc {
         let ns = self.snaps;
         BlockAcc {
             n: vec![0; ns],
@@ -170,6 +179,7 @@ impl Observer for Snapshots<'_> {
             s4: vec![0.0; ns],
             regions: vec![vec![0; self.regions.len()]; ns],
             hist: vec![vec![0; self.grid.n]; ns],
+            positions: vec![Vec::with_capacity(particles); ns],
         }
     }
 
@@ -189,6 +199,7 @@ impl Observer for Snapshots<'_> {
         }
         let i = (((w - self.grid.a) / self.grid.h()) as usize).min(self.grid.n - 1);
         acc.hist[k][i] += 1;
+        acc.positions[k].push(w);
     }
 
     fn exit(&self, _acc: &mut BlockAcc, _step: u64) {}
@@ -271,7 +282,9 @@ fn reduce(
     let (mut n, mut s1, mut s2, mut s3, mut s4) = (0u64, 0.0, 0.0, 0.0, 0.0);
     let mut reg = vec![0u64; n_regions];
     let mut hist = vec![0u64; grid.n];
+    let mut positions = Vec::with_capacity(blocks.iter().map(|b| b.positions[k].len()).sum());
     for blk in blocks {
+        positions.extend_from_slice(&blk.positions[k]);
         n += blk.n[k];
         s1 += blk.s1[k];
         s2 += blk.s2[k];
@@ -284,6 +297,7 @@ fn reduce(
             *hc += *c as u64;
         }
     }
+    positions.sort_unstable_by(f64::total_cmp);
     let nf = n as f64;
     let mean = if n > 0 { s1 / nf } else { 0.0 };
     let var = if n > 1 {
@@ -328,6 +342,7 @@ fn reduce(
             .iter()
             .map(|&c| (c as f64).sqrt() / (total * h))
             .collect(),
+        positions,
     };
     (moments, histogram)
 }
