@@ -10,74 +10,17 @@
 //! that rule is exact and the null vector is the Gaussian to rounding; on the seed
 //! landscape with a noise floor (D varies ×20 across the pit) it is second order.
 
+mod common;
+
+use common::{analytic, errors, normalise_log, seed_with_floor};
 use probcurrent::space::flux;
 use probcurrent::{run, Grid, Operator, Outcome, Problem, RunSettings, Scheme};
 
 const FLUX: &str = "chang-cooper";
 
-fn normalise_log(lnp: &[f64], h: f64) -> Vec<f64> {
-    let top = lnp.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    let p: Vec<f64> = lnp.iter().map(|l| (l - top).exp()).collect();
-    let mass = p.iter().sum::<f64>() * h;
-    p.iter().map(|v| v / mass).collect()
-}
-
-/// Analytic P_s at the centres, ln P = −ln D − T ∫ G/D dW by composite Simpson with
-/// sub-panels ≤ 3e-5 wide (converged to < 1e-13 relative to the peak: see
-/// tests/stationary.rs, which uses the same reference).
-fn analytic(problem: &Problem, grid: &Grid) -> Vec<f64> {
-    let f = |w: f64| {
-        let c = problem.coeffs(w);
-        assert!(c.d > 0.0);
-        c.g / c.d
-    };
-    let xs = grid.centres();
-    let mut lnp = Vec::with_capacity(xs.len());
-    let mut integral = 0.0;
-    for i in 0..xs.len() {
-        if i > 0 {
-            let (a, b) = (xs[i - 1], xs[i]);
-            let m = (((b - a) / 3e-5).ceil() as usize)
-                .max(2)
-                .next_multiple_of(2);
-            let d = (b - a) / m as f64;
-            let mut s = f(a) + f(b);
-            for k in 1..m {
-                s += f(a + k as f64 * d) * if k % 2 == 1 { 4.0 } else { 2.0 };
-            }
-            integral += s * d / 3.0;
-        }
-        lnp.push(-problem.coeffs(xs[i]).d.ln() - problem.lr * integral);
-    }
-    normalise_log(&lnp, grid.h())
-}
-
 fn operator(problem: &Problem, n: usize, name: &str) -> Operator {
     let grid = Grid::new(problem.a, problem.b, n).unwrap();
     Operator::assemble(problem, grid, flux::by_name(name).unwrap().as_ref()).unwrap()
-}
-
-/// (max |p − q| / max q, max |p/q − 1|).
-fn errors(p: &[f64], q: &[f64]) -> (f64, f64) {
-    let top = q.iter().cloned().fold(0.0f64, f64::max);
-    let peak = p
-        .iter()
-        .zip(q)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0f64, f64::max)
-        / top;
-    let pointwise = p
-        .iter()
-        .zip(q)
-        .map(|(a, b)| (a / b - 1.0).abs())
-        .fold(0.0f64, f64::max);
-    (peak, pointwise)
-}
-
-fn seed_with_floor() -> Problem {
-    let mut p = Problem::builtin("seed").unwrap();
-    p.noise_floor = 1.0;
-    p
 }
 
 /// On OU the null vector is the Gaussian (variance D/T) at the centres to rounding:

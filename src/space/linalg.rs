@@ -59,6 +59,60 @@ impl TridiagLu {
     }
 }
 
+/// Factorisations of the shifted matrices I − c A of one constant A, keyed by c: an
+/// implicit fixed-step method solves with I − c A for c = θ·dt (or γ·dt, …) every
+/// step, and with one or two other shifts for start-up and for the shorter last step
+/// before a stop time. The first shift factorised (the main step's) is kept; at most
+/// `extra` others are kept beside it, the oldest replaced first.
+#[derive(Clone, Debug)]
+pub struct ShiftedLu {
+    entries: Vec<(f64, TridiagLu)>,
+    extra: usize,
+}
+
+impl ShiftedLu {
+    /// An empty cache keeping the first shift and up to `extra` others.
+    pub fn new(extra: usize) -> Self {
+        ShiftedLu {
+            entries: Vec::new(),
+            extra,
+        }
+    }
+
+    /// Forget every factorisation (a new run).
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    /// The factorisation of I − c A, factorised now (and counted in `factorizations`)
+    /// unless already held.
+    pub fn get(&mut self, a: &Tridiag, c: f64, factorizations: &mut u64) -> Result<&TridiagLu> {
+        let k = match self
+            .entries
+            .iter()
+            .position(|(cc, _)| cc.to_bits() == c.to_bits())
+        {
+            Some(k) => k,
+            None => {
+                let mut m = Tridiag::zeros(a.n());
+                for i in 0..a.n() {
+                    m.lower[i] = -c * a.lower[i];
+                    m.diag[i] = 1.0 - c * a.diag[i];
+                    m.upper[i] = -c * a.upper[i];
+                }
+                let lu = TridiagLu::factor(&m)?;
+                *factorizations += 1;
+                if self.entries.len() > self.extra {
+                    self.entries.remove(1);
+                }
+                self.entries.push((c, lu));
+                self.entries.len() - 1
+            }
+        };
+        Ok(&self.entries[k].1)
+    }
+}
+
 /// Solve a tridiagonal system from scratch (the Thomas algorithm with no stored
 /// factorisation), using `scratch` (length n) for the modified super-diagonal.
 /// The floor against which the cost of one implicit step is benchmarked.

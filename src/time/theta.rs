@@ -9,7 +9,7 @@
 
 use super::{check_len, Stepper};
 use crate::error::Result;
-use crate::space::linalg::TridiagLu;
+use crate::space::linalg::ShiftedLu;
 use crate::space::operator::{Operator, Tridiag};
 use crate::stats::Stats;
 
@@ -21,8 +21,9 @@ pub struct Theta {
     dt: f64,
     rannacher_steps: usize,
     steps_taken: usize,
-    /// Factorisations of I − θ' h A keyed by (θ', h).
-    cache: Vec<(f64, f64, TridiagLu)>,
+    /// Factorisations of I − θ' h A: the main step, Rannacher half steps and the
+    /// last partial step (backward-Euler half steps of Crank–Nicolson share its matrix).
+    cache: ShiftedLu,
     ap: Vec<f64>,
 }
 
@@ -36,39 +37,12 @@ impl Theta {
             dt,
             rannacher_steps,
             steps_taken: 0,
-            cache: Vec::new(),
+            cache: ShiftedLu::new(2),
             ap: Vec::new(),
         }
     }
 
-    fn lu(&mut self, theta: f64, h: f64, stats: &mut Stats) -> Result<usize> {
-        if let Some(k) = self
-            .cache
-            .iter()
-            .position(|(th, hh, _)| th.to_bits() == theta.to_bits() && hh.to_bits() == h.to_bits())
-        {
-            return Ok(k);
-        }
-        let a = &self.a;
-        let n = a.n();
-        let mut m = Tridiag::zeros(n);
-        for i in 0..n {
-            m.lower[i] = -theta * h * a.lower[i];
-            m.diag[i] = 1.0 - theta * h * a.diag[i];
-            m.upper[i] = -theta * h * a.upper[i];
-        }
-        let lu = TridiagLu::factor(&m)?;
-        stats.factorizations += 1;
-        // keep the main step and at most two others (start-up, last partial step)
-        if self.cache.len() >= 3 {
-            self.cache.remove(1);
-        }
-        self.cache.push((theta, h, lu));
-        Ok(self.cache.len() - 1)
-    }
-
     fn substep(&mut self, p: &mut [f64], theta: f64, h: f64, stats: &mut Stats) -> Result<()> {
-        let k = self.lu(theta, h, stats)?;
         if theta < 1.0 {
             self.a.apply(p, &mut self.ap);
             stats.rhs_evals += 1;
@@ -77,7 +51,10 @@ impl Theta {
                 *x += c * d;
             }
         }
-        self.cache[k].2.solve_in_place(p);
+        let lu = self
+            .cache
+            .get(&self.a, theta * h, &mut stats.factorizations)?;
+        lu.solve_in_place(p);
         stats.linear_solves += 1;
         Ok(())
     }
@@ -97,7 +74,8 @@ impl Stepper for Theta {
         self.ap = vec![0.0; n];
         self.steps_taken = 0;
         self.cache.clear();
-        self.lu(self.theta, self.dt, stats)?;
+        self.cache
+            .get(&self.a, self.theta * self.dt, &mut stats.factorizations)?;
         Ok(())
     }
 

@@ -23,7 +23,7 @@
 
 use super::{check_len, Stepper};
 use crate::error::Result;
-use crate::space::linalg::TridiagLu;
+use crate::space::linalg::ShiftedLu;
 use crate::space::operator::{Operator, Tridiag};
 use crate::stats::Stats;
 
@@ -40,7 +40,7 @@ pub struct TrBdf2 {
     dt: f64,
     /// Factorisations of I − d h A keyed by h: the main step first, then at most one
     /// other (the remainder before a stop).
-    cache: Vec<(f64, TridiagLu)>,
+    cache: ShiftedLu,
     ap: Vec<f64>,
     p0: Vec<f64>,
 }
@@ -51,37 +51,10 @@ impl TrBdf2 {
         TrBdf2 {
             a: op.a.clone(),
             dt,
-            cache: Vec::new(),
+            cache: ShiftedLu::new(1),
             ap: Vec::new(),
             p0: Vec::new(),
         }
-    }
-
-    /// Index in the cache of the factorisation of I − d h A, factorising it if new.
-    fn lu(&mut self, h: f64, stats: &mut Stats) -> Result<usize> {
-        if let Some(k) = self
-            .cache
-            .iter()
-            .position(|(hh, _)| hh.to_bits() == h.to_bits())
-        {
-            return Ok(k);
-        }
-        let a = &self.a;
-        let c = DIAG * h;
-        let mut m = Tridiag::zeros(a.n());
-        for i in 0..a.n() {
-            m.lower[i] = -c * a.lower[i];
-            m.diag[i] = 1.0 - c * a.diag[i];
-            m.upper[i] = -c * a.upper[i];
-        }
-        let lu = TridiagLu::factor(&m)?;
-        stats.factorizations += 1;
-        // keep the main step's factorisation; replace the other one
-        if self.cache.len() >= 2 {
-            self.cache.pop();
-        }
-        self.cache.push((h, lu));
-        Ok(self.cache.len() - 1)
     }
 }
 
@@ -99,12 +72,12 @@ impl Stepper for TrBdf2 {
         self.ap = vec![0.0; n];
         self.p0 = vec![0.0; n];
         self.cache.clear();
-        self.lu(self.dt, stats)?;
+        self.cache
+            .get(&self.a, DIAG * self.dt, &mut stats.factorizations)?;
         Ok(())
     }
 
     fn advance(&mut self, p: &mut [f64], h: f64, stats: &mut Stats) -> Result<()> {
-        let k = self.lu(h, stats)?;
         self.p0.copy_from_slice(p);
         // trapezoidal stage: (I − d h A) P_γ = P_n + d h A P_n
         self.a.apply(p, &mut self.ap);
@@ -113,14 +86,15 @@ impl Stepper for TrBdf2 {
         for (x, d) in p.iter_mut().zip(&self.ap) {
             *x += c * d;
         }
-        self.cache[k].1.solve_in_place(p);
+        let lu = self.cache.get(&self.a, c, &mut stats.factorizations)?;
+        lu.solve_in_place(p);
         // BDF2 stage: (I − d h A) P_{n+1} = [P_γ − (1 − γ)² P_n] / (γ (2 − γ))
         let s = 1.0 / (GAMMA * (2.0 - GAMMA));
         let r = (1.0 - GAMMA) * (1.0 - GAMMA) * s;
         for (x, x0) in p.iter_mut().zip(&self.p0) {
             *x = s * *x - r * x0;
         }
-        self.cache[k].1.solve_in_place(p);
+        lu.solve_in_place(p);
         stats.linear_solves += 2;
         Ok(())
     }
@@ -164,7 +138,7 @@ mod tests {
             let mut m = TrBdf2 {
                 a: op_for(z),
                 dt: 1.0,
-                cache: vec![],
+                cache: ShiftedLu::new(1),
                 ap: vec![],
                 p0: vec![],
             };
