@@ -40,27 +40,27 @@ pub struct RunSettings {
     pub cells: usize,
     /// Time step (default: the card's; a safety fraction of the explicit limit for
     /// explicit cards).
-    #[cfg_attr(feature = "cli", arg(long))]
+    #[cfg_attr(feature = "cli", arg(long, allow_negative_numbers = true))]
     pub dt: Option<f64>,
     /// Time step as a multiple of the explicit limit 1/max|A_ii| of the run's own
     /// operator (used by sweeps); ignored when `dt` is given.
     #[cfg_attr(feature = "cli", arg(skip))]
     pub dt_factor: Option<f64>,
     /// Final time in SGD steps (default: the problem's).
-    #[cfg_attr(feature = "cli", arg(long))]
+    #[cfg_attr(feature = "cli", arg(long, allow_negative_numbers = true))]
     pub t_end: Option<f64>,
     /// Snapshot interval in SGD steps (default: the problem's).
-    #[cfg_attr(feature = "cli", arg(long))]
+    #[cfg_attr(feature = "cli", arg(long, allow_negative_numbers = true))]
     pub every: Option<f64>,
     /// Permit explicit steps beyond the stability limit; the blow-up is then measured
     /// (default false).
     #[cfg_attr(feature = "cli", arg(long))]
     pub allow_unstable: bool,
     /// Relative tolerance of adaptive (mol-*) cards (default: the card's).
-    #[cfg_attr(feature = "cli", arg(long))]
+    #[cfg_attr(feature = "cli", arg(long, allow_negative_numbers = true))]
     pub rtol: Option<f64>,
     /// Absolute tolerance of adaptive (mol-*) cards (default: the card's).
-    #[cfg_attr(feature = "cli", arg(long))]
+    #[cfg_attr(feature = "cli", arg(long, allow_negative_numbers = true))]
     pub atol: Option<f64>,
     /// Keep the density at every snapshot (default true).
     #[cfg_attr(feature = "cli", arg(skip = true))]
