@@ -13,6 +13,7 @@ pub const REPORTS: &[(&str, &str)] = &[
     ("work-precision.md", "Wasserstein-1 and L1 error against wall time and work, every card, on seed and ou"),
     ("convergence.md", "measured orders against each card's claim, and the Scharfetter–Gummel fittings on seed"),
     ("end-states.md", "stationary densities and point masses, escape times by formula, PDE, Monte Carlo and Kramers, and the flat-minimum bias of the wide-narrow problem across T and B"),
+    ("exponential.md", "the rational exponential integrator on seed: error against t, degree and the Péclet number, and where it fails"),
     ("models.md", "Fokker–Planck, the exact SGD transfer operator, the per-step Gaussian rule and Monte Carlo of SGD side by side across T, with the linear-stability explanation"),
 ];
 
@@ -50,6 +51,7 @@ pub fn write_all(
     lines.extend(super::stability_report(out, &sizes, cache, progress)?.lines);
     lines.extend(super::work_precision_report(out, &sizes, cache, progress)?.lines);
     lines.extend(super::convergence_report(out, &sizes, cache, progress)?.lines);
+    lines.extend(super::exponential::exponential_report(out, quick, command)?.lines);
     lines.extend(super::models::models_report(runner, out, "models", command)?.lines);
     lines.extend(super::end_states::end_states_report(runner, out, "end-states", command)?.lines);
     let index = write_index(out, REPORTS, command)?;

@@ -3,7 +3,7 @@
 //!
 //! ```toml
 //! [integrator]
-//! kind = "theta"    # forward-euler | theta | tr-bdf2 | mol
+//! kind = "theta"    # forward-euler | theta | tr-bdf2 | mol | rational-exp
 //! theta = 1.0
 //! dt = 1.0
 //! ```
@@ -19,7 +19,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::space::operator::Operator;
 pub use crate::time::IntegratorInfo;
-use crate::time::{ForwardEuler, Mol, MolMethod, Propagator, Theta, TrBdf2};
+use crate::time::{
+    Approximation, ExpOrigin, ForwardEuler, Mol, MolMethod, Propagator, Rational, RationalExp,
+    Theta, TrBdf2,
+};
 
 /// Default forward-Euler step as a fraction of the explicit limit 1/max|A_ii|.
 pub const DEFAULT_SAFETY: f64 = 0.9;
@@ -47,7 +50,7 @@ pub enum StepKind {
 #[serde(
     tag = "kind",
     rename_all = "kebab-case",
-    expecting = "an [integrator] table with kind = \"forward-euler\", \"theta\", \"tr-bdf2\" or \"mol\""
+    expecting = "an [integrator] table with kind = \"forward-euler\", \"theta\", \"tr-bdf2\", \"mol\" or \"rational-exp\""
 )]
 pub enum IntegratorSpec {
     /// Forward Euler (explicit).
@@ -58,6 +61,8 @@ pub enum IntegratorSpec {
     TrBdf2(TrBdf2Spec),
     /// Method of lines over diffsol (adaptive).
     Mol(MolSpec),
+    /// Rational approximation of the exponential (no time-step error).
+    RationalExp(RationalExpSpec),
 }
 
 /// Parameters of forward Euler.
@@ -106,6 +111,37 @@ pub struct MolSpec {
     pub atol: f64,
 }
 
+/// Parameters of the rational exponential integrator.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RationalExpSpec {
+    /// The rational approximation of e^x on (−∞, 0] (default `cf`).
+    #[serde(default = "default_approximation")]
+    pub approximation: Approximation,
+    /// Its degree n: n/2 shifted solves per evaluation (default 16).
+    #[serde(default = "default_degree")]
+    pub degree: usize,
+    /// Where each evaluation starts (default `previous`).
+    #[serde(default)]
+    pub from: ExpOrigin,
+    /// Largest span of one evaluation (default 1e6: one per snapshot interval).
+    #[serde(default = "default_exp_dt")]
+    pub dt: f64,
+}
+
+/// Default largest span of one rational-exponential evaluation.
+pub const DEFAULT_EXP_DT: f64 = 1e6;
+
+fn default_approximation() -> Approximation {
+    Approximation::Cf
+}
+fn default_degree() -> usize {
+    16
+}
+fn default_exp_dt() -> f64 {
+    DEFAULT_EXP_DT
+}
+
 /// Deserialize the `[integrator]` table of a card; errors say that they are about it.
 pub(super) fn in_context<'de, D: serde::Deserializer<'de>>(
     d: D,
@@ -135,6 +171,7 @@ impl IntegratorSpec {
             IntegratorSpec::Theta(_) => &Theta::INFO,
             IntegratorSpec::TrBdf2(_) => &TrBdf2::INFO,
             IntegratorSpec::Mol(_) => &Mol::INFO,
+            IntegratorSpec::RationalExp(_) => &RationalExp::INFO,
         }
     }
 
@@ -143,6 +180,8 @@ impl IntegratorSpec {
         match self {
             IntegratorSpec::ForwardEuler(_) => StepKind::Explicit,
             IntegratorSpec::Theta(_) | IntegratorSpec::TrBdf2(_) => StepKind::Implicit,
+            // a fixed largest span, like an implicit step (but with no step error)
+            IntegratorSpec::RationalExp(_) => StepKind::Implicit,
             IntegratorSpec::Mol(_) => StepKind::Adaptive,
         }
     }
@@ -154,6 +193,7 @@ impl IntegratorSpec {
             IntegratorSpec::Theta(_) => Theta::INFO.kind,
             IntegratorSpec::TrBdf2(_) => TrBdf2::INFO.kind,
             IntegratorSpec::Mol(m) => m.method.name(),
+            IntegratorSpec::RationalExp(_) => RationalExp::INFO.kind,
         }
     }
 
@@ -163,7 +203,8 @@ impl IntegratorSpec {
             IntegratorSpec::Mol(m) => Some(m.method),
             IntegratorSpec::ForwardEuler(_)
             | IntegratorSpec::Theta(_)
-            | IntegratorSpec::TrBdf2(_) => None,
+            | IntegratorSpec::TrBdf2(_)
+            | IntegratorSpec::RationalExp(_) => None,
         }
     }
 
@@ -190,6 +231,15 @@ impl IntegratorSpec {
                 m.rtol,
                 m.atol
             ),
+            IntegratorSpec::RationalExp(e) => format!(
+                "rational e^{{τA}}, {} degree {}, from the {} density",
+                e.approximation.name(),
+                e.degree,
+                match e.from {
+                    ExpOrigin::Previous => "previous",
+                    ExpOrigin::Start => "initial",
+                }
+            ),
         }
     }
 
@@ -213,6 +263,10 @@ impl IntegratorSpec {
             IntegratorSpec::Mol(m) => {
                 crate::error::positive("rtol", m.rtol)?;
                 crate::error::positive("atol", m.atol)?;
+            }
+            IntegratorSpec::RationalExp(e) => {
+                Rational::new(e.approximation, e.degree)?;
+                crate::error::positive("dt", e.dt)?;
             }
         }
         Ok(())
@@ -240,13 +294,25 @@ impl IntegratorSpec {
                 let atol = crate::error::positive("atol", atol.unwrap_or(m.atol))?;
                 Box::new(Mol::new(op, m.method.name(), rtol, atol)?)
             }
+            IntegratorSpec::RationalExp(e) => Box::new(RationalExp::new(
+                op,
+                Rational::new(e.approximation, e.degree)?,
+                fixed()?,
+                e.from,
+            )),
         })
     }
 }
 
 /// The descriptions of all integrator families, in the order of [`IntegratorSpec`].
-pub fn integrators() -> [&'static IntegratorInfo; 4] {
-    [&ForwardEuler::INFO, &Theta::INFO, &TrBdf2::INFO, &Mol::INFO]
+pub fn integrators() -> [&'static IntegratorInfo; 5] {
+    [
+        &ForwardEuler::INFO,
+        &Theta::INFO,
+        &TrBdf2::INFO,
+        &Mol::INFO,
+        &RationalExp::INFO,
+    ]
 }
 
 #[cfg(test)]
@@ -262,6 +328,12 @@ mod tests {
                 dt: 1.0,
             }),
             IntegratorSpec::TrBdf2(TrBdf2Spec { dt: 0.5 }),
+            IntegratorSpec::RationalExp(RationalExpSpec {
+                approximation: Approximation::Talbot,
+                degree: 24,
+                from: ExpOrigin::Start,
+                dt: 2.0,
+            }),
         ];
         v.extend(MolMethod::ALL.map(|method| {
             IntegratorSpec::Mol(MolSpec {
@@ -297,7 +369,14 @@ mod tests {
     fn unknown_kinds_and_keys_are_refused_by_name() {
         let e = toml::from_str::<IntegratorSpec>("kind = \"rk4\"").unwrap_err();
         let msg = e.to_string();
-        for k in ["rk4", "forward-euler", "theta", "tr-bdf2", "mol"] {
+        for k in [
+            "rk4",
+            "forward-euler",
+            "theta",
+            "tr-bdf2",
+            "mol",
+            "rational-exp",
+        ] {
             assert!(msg.contains(k), "{msg}");
         }
         let e = toml::from_str::<IntegratorSpec>("kind = \"theta\"\ntheta = 1.0\nthetta = 2")

@@ -34,8 +34,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 pub use integrator::{
-    integrators, ForwardEulerSpec, IntegratorInfo, IntegratorSpec, MolSpec, StepKind, ThetaSpec,
-    DEFAULT_ATOL, DEFAULT_DT, DEFAULT_RTOL, DEFAULT_SAFETY,
+    integrators, ForwardEulerSpec, IntegratorInfo, IntegratorSpec, MolSpec, RationalExpSpec,
+    StepKind, ThetaSpec, DEFAULT_ATOL, DEFAULT_DT, DEFAULT_EXP_DT, DEFAULT_RTOL, DEFAULT_SAFETY,
 };
 pub use table::{catalogue_table_markdown, catalogue_table_text, CardRow};
 
@@ -69,7 +69,8 @@ pub enum Positivity {
 pub struct Claims {
     /// Order of convergence in space on smooth problems.
     pub order_space: f64,
-    /// Order of convergence in time (for adaptive cards: the method's order; their error is set by rtol).
+    /// Order of convergence in time (for adaptive cards: the method's order; their error is set by rtol;
+    /// `inf` for a method with no time-step error, such as the rational exponential).
     pub order_time: f64,
     /// When the density stays non-negative.
     pub positive: Positivity,
@@ -152,7 +153,8 @@ impl Scheme {
             IntegratorSpec::Mol(m) => Some(m.rtol),
             IntegratorSpec::ForwardEuler(_)
             | IntegratorSpec::Theta(_)
-            | IntegratorSpec::TrBdf2(_) => None,
+            | IntegratorSpec::TrBdf2(_)
+            | IntegratorSpec::RationalExp(_) => None,
         }
     }
 
@@ -162,7 +164,8 @@ impl Scheme {
             IntegratorSpec::Mol(m) => Some(m.atol),
             IntegratorSpec::ForwardEuler(_)
             | IntegratorSpec::Theta(_)
-            | IntegratorSpec::TrBdf2(_) => None,
+            | IntegratorSpec::TrBdf2(_)
+            | IntegratorSpec::RationalExp(_) => None,
         }
     }
 
@@ -202,6 +205,10 @@ impl Scheme {
             IntegratorSpec::TrBdf2(t) => match requested {
                 Some(dt) => crate::error::positive("dt", dt).map(Some),
                 None => Ok(Some(t.dt)),
+            },
+            IntegratorSpec::RationalExp(e) => match requested {
+                Some(dt) => crate::error::positive("dt", dt).map(Some),
+                None => Ok(Some(e.dt)),
             },
             IntegratorSpec::Mol(_) => match requested {
                 Some(dt) => Err(Error::invalid(

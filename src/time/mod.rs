@@ -13,12 +13,14 @@
 //! [`Stepper`]'s blanket [`Propagator`] implementation. The adaptive method of lines
 //! ([`Mol`]) implements [`Propagator`] itself: its solver lives for one call.
 
+mod exponential;
 mod forward_euler;
 mod mol;
 mod theta;
 pub mod transfer;
 mod trbdf2;
 
+pub use exponential::{Approximation, ExpOrigin, Rational, RationalExp, MAX_TALBOT_DEGREE};
 pub use forward_euler::ForwardEuler;
 pub use mol::{Mol, MolMethod, DEFAULT_MAX_STEPS, MAX_NEWTON_FAILS_PER_STEP};
 pub use theta::Theta;
