@@ -100,9 +100,9 @@ fn dense_solve(m: &mut [Vec<Complex64>], x: &mut [Complex64]) {
         for i in k + 1..n {
             let f = m[i][k] / m[k][k];
             if f != Complex64::new(0.0, 0.0) {
-                for j in k..n {
-                    let v = m[k][j];
-                    m[i][j] -= f * v;
+                let (top, bottom) = m.split_at_mut(i);
+                for (a, b) in bottom[0][k..].iter_mut().zip(&top[k][k..]) {
+                    *a -= f * b;
                 }
                 let v = x[k];
                 x[i] -= f * v;
@@ -295,7 +295,7 @@ fn quick_report_shows_where_it_fails() {
     let cf16 = s.by_time.iter().find(|r| r.label == "cf 16").unwrap();
     let at = |t: f64| s.sizes.times.iter().position(|&x| x == t).unwrap();
     assert!(cf16.errors[at(500.0)] < 1e-8, "{:?}", cf16.errors);
-    assert!(!(cf16.errors[at(50.0)] < 1e-4), "{:?}", cf16.errors);
+    assert!(cf16.errors[at(50.0)] >= 1e-4, "{:?}", cf16.errors);
     let floors = s.by_floor.iter().find(|r| r.label == "cf 16").unwrap();
     let one = s.sizes.floors.iter().position(|&e| e == 1.0).unwrap();
     assert!(floors.errors[one] < 1e-9, "{:?}", floors.errors);

@@ -400,7 +400,7 @@ pub fn exponential_report(dir: &Path, quick: bool, command: &str) -> Result<Summ
     let s = compute(&ExpSizes::new(quick))?;
     let path = dir.join("exponential.md");
     std::fs::write(&path, markdown(&s, command)).map_err(io(&path))?;
-    let at = |t: f64| s.sizes.times.iter().position(|&x| x == t);
+    let at = |t: f64| s.sizes.times.iter().position(|&x| (x - t).abs() < 1e-9);
     let cf16 = s.by_time.iter().find(|r| r.label == "cf 16");
     let line = match (cf16, at(500.0), at(50.0)) {
         (Some(r), Some(i), Some(j)) => format!(

@@ -188,7 +188,7 @@ impl Rational {
                 )),
             },
             Approximation::Talbot => {
-                if degree < 2 || degree % 2 != 0 || degree > MAX_TALBOT_DEGREE {
+                if degree < 2 || !degree.is_multiple_of(2) || degree > MAX_TALBOT_DEGREE {
                     return Err(Error::invalid(
                         "degree",
                         degree,
