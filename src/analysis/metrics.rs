@@ -32,50 +32,10 @@ pub fn wasserstein1(grid: &Grid, p: &[f64], q: &[f64]) -> Result<f64> {
     Ok(w1_between(grid, p, grid, q))
 }
 
-/// Cumulative distribution of a cell-average density at the faces of its grid.
-fn cdf(grid: &Grid, p: &[f64]) -> Vec<f64> {
-    let h = grid.h();
-    let mut f = Vec::with_capacity(grid.n + 1);
-    let mut acc = 0.0;
-    f.push(0.0);
-    for v in p {
-        acc += v * h;
-        f.push(acc);
-    }
-    f
-}
-
-fn cdf_at(grid: &Grid, f: &[f64], x: f64) -> f64 {
-    let s = ((x - grid.a) / grid.h()).clamp(0.0, grid.n as f64);
-    let i = (s.floor() as usize).min(grid.n - 1);
-    f[i] + (s - i as f64) * (f[i + 1] - f[i])
-}
-
-/// Wasserstein-1 distance ∫|F_p − F_q| between densities on two grids of the same
-/// domain (exact for piecewise-constant densities: integrated between the union of
-/// both grids' faces, where F_p − F_q is linear).
-pub fn w1_between(gp: &Grid, p: &[f64], gq: &Grid, q: &[f64]) -> f64 {
-    let (fp, fq) = (cdf(gp, p), cdf(gq, q));
-    let mut xs: Vec<f64> = (0..=gp.n)
-        .map(|i| gp.face(i))
-        .chain((0..=gq.n).map(|i| gq.face(i)))
-        .collect();
-    xs.sort_by(f64::total_cmp);
-    xs.dedup_by(|a, b| (*a - *b).abs() <= 1e-14 * (1.0 + b.abs()));
-    let mut sum = 0.0;
-    let mut d0 = cdf_at(gp, &fp, xs[0]) - cdf_at(gq, &fq, xs[0]);
-    for w in xs.windows(2) {
-        let d1 = cdf_at(gp, &fp, w[1]) - cdf_at(gq, &fq, w[1]);
-        let len = w[1] - w[0];
-        sum += if (d0 >= 0.0) == (d1 >= 0.0) {
-            0.5 * len * (d0.abs() + d1.abs())
-        } else {
-            0.5 * len * (d0 * d0 + d1 * d1) / (d0.abs() + d1.abs())
-        };
-        d0 = d1;
-    }
-    sum
-}
+/// Wasserstein-1 distance between densities on two grids of the same domain (exact
+/// for piecewise-constant densities); it lives in the run layer, whose error estimate
+/// needs it.
+pub use crate::run::estimate::w1_between;
 
 /// Exact Wasserstein-1 distance ∫ |F_model(W) − F_emp(W)| dW between a cell-average
 /// density `p` on `grid` and the particle sample `sorted` (positions in increasing

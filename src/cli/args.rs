@@ -7,7 +7,8 @@ use clap::Args;
 
 use probcurrent::analysis::endstate::EscapeOptions;
 use probcurrent::analysis::montecarlo::{McMode, McSettings};
-use probcurrent::run::{solve::ModelChoice, RunSettings};
+use probcurrent::run::solve::{ErrorChoice, ModelChoice};
+use probcurrent::run::RunSettings;
 use probcurrent::testbed::sweep::SweepSpec;
 
 /// `--problem`: a built-in name (`probcurrent problems`) or a problem TOML file.
@@ -26,6 +27,8 @@ pub struct SolveArgs {
     pub model: ModelChoice,
     #[command(flatten)]
     pub settings: RunSettings,
+    #[command(flatten)]
+    pub errors: ErrorChoice,
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,

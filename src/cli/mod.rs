@@ -17,7 +17,7 @@ use probcurrent::error::Result;
 use probcurrent::model::problem::{Problem, BUILTIN_PROBLEMS};
 use probcurrent::reports::validation::{self, Runner};
 use probcurrent::reports::{self, text};
-use probcurrent::run::solve::{solve_model, ModelChoice};
+use probcurrent::run::solve::{solve_estimated, solve_model, ModelChoice};
 use probcurrent::run::{output::write_run, RunReport, RunSettings};
 use probcurrent::scheme::{catalogue_table_text, Scheme, DEFAULT_SCHEME};
 use probcurrent::testbed::{recommend, sweep};
@@ -101,13 +101,39 @@ fn solve(problem: &Problem, m: &ModelChoice, s: &RunSettings) -> Result<RunRepor
     r
 }
 
+/// The lines `solve` prints about how the step was chosen and the error estimate
+/// (with its cost; "wall" is followed by the seconds).
+fn error_lines(r: &RunReport, skipped: bool) -> String {
+    let mut s = String::new();
+    if let Some(c) = &r.choice {
+        let (rule, n, wall) = (&c.rule, c.solves, c.wall_s);
+        s += &format!("  {rule} ({n} solves, wall {wall:.3} s)\n");
+    }
+    match &r.error_estimate {
+        Some(e) => {
+            let (w, sp, ti, n, wall) = (e.w1, e.w1_space, e.w1_time, e.solves, e.cost_s);
+            s += &format!("  error estimate W1 {w:.3e} (space {sp:.2e}, time {ti:.2e}; {n} extra solves, wall {wall:.3} s)\n");
+            s += &format!("    {}\n", e.method);
+        }
+        None if skipped => s += "  error estimate skipped (--no-estimate)\n",
+        None => s += "  error estimate: none (transfer model, or a run did not reach t_end)\n",
+    }
+    s
+}
+
 fn dispatch(command: Command) -> Result<()> {
     match command {
         Command::Solve(a) => {
             let problem = Problem::resolve(&a.problem.problem)?;
-            let report = solve(&problem, &a.model, &a.settings)?;
+            let label = format!("{} / {}", problem.name, a.model.model.as_str());
+            let pb = bar(&label, "t = {prefix}");
+            let (m, s, e) = (&a.model, &a.settings, &a.errors);
+            let report = solve_estimated(&problem, m, s, e, &mut time_callback(&pb));
+            pb.finish_and_clear();
+            let report = report?;
             write_run(&report, &a.out)?;
             print!("{}", text::run_summary(&report));
+            print!("{}", error_lines(&report, e.no_estimate));
             let out = a.out.display();
             println!("  wrote {out}/{{moments.csv, density.csv, run.json}}");
         }

@@ -54,6 +54,7 @@ pub fn write_all(
     lines.extend(super::exponential::exponential_report(out, quick, command)?.lines);
     lines.extend(super::models::models_report(runner, out, "models", command)?.lines);
     lines.extend(super::end_states::end_states_report(runner, out, "end-states", command)?.lines);
+    lines.extend(super::estimator::estimator_report(out, quick, command)?.lines);
     let index = write_index(out, REPORTS, command)?;
     Ok((index, lines))
 }

@@ -6,6 +6,7 @@ pub mod all;
 pub mod compare;
 pub mod convergence;
 pub mod end_states;
+pub mod estimator;
 pub mod exponential;
 pub mod models;
 pub(crate) mod plot;

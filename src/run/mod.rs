@@ -9,6 +9,7 @@
 //! model compare column by column.
 
 pub mod drive;
+pub mod estimate;
 pub mod monitors;
 pub mod output;
 pub mod report;
@@ -38,8 +39,8 @@ pub struct RunSettings {
     /// Number of finite-volume cells (default 600).
     #[cfg_attr(feature = "cli", arg(long, default_value_t = 600))]
     pub cells: usize,
-    /// Time step (default: the card's; a safety fraction of the explicit limit for
-    /// explicit cards).
+    /// Time step (default: the card's, a safety fraction of the explicit limit for
+    /// explicit cards; `solve` chooses it by accuracy for fixed-step implicit cards).
     #[cfg_attr(feature = "cli", arg(long, allow_negative_numbers = true))]
     pub dt: Option<f64>,
     /// Time step as a multiple of the explicit limit 1/max|A_ii| of the run's own
@@ -186,6 +187,8 @@ fn blank_report(problem: &Problem, grid: Grid, diagnostics: Diagnostics) -> RunR
         stats: Stats::default(),
         diagnostics,
         region_names: problem.region_bounds().into_iter().map(|r| r.0).collect(),
+        error_estimate: None,
+        choice: None,
         moments: vec![],
         snapshots: vec![],
     }

@@ -15,6 +15,7 @@
 
 use serde::Serialize;
 
+use super::estimate::{Choice, ErrorEstimate};
 use super::monitors::{count_extrema, longest_zigzag};
 use crate::space::grid::Grid;
 use crate::space::operator::Diagnostics;
@@ -218,6 +219,14 @@ pub struct RunReport {
     pub diagnostics: Diagnostics,
     /// Names of the regions (columns `mass_<name>`).
     pub region_names: Vec<String>,
+    /// A-posteriori estimate of the W1 error at t_end (see [`super::estimate`]);
+    /// `None` when not asked for or not available (a transfer model, `--no-estimate`,
+    /// a run that did not reach t_end).
+    pub error_estimate: Option<ErrorEstimate>,
+    /// How the cells and step were chosen, when a rule chose them (the default step of
+    /// a fixed-step implicit card, or `--tol`), and what that cost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub choice: Option<Choice>,
     /// Moments at each snapshot.
     pub moments: Vec<Moments>,
     /// Densities at each snapshot (not serialised).

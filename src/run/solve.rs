@@ -1,9 +1,13 @@
 //! Model dispatch: run a problem under the density model a user chose — the
 //! Fokker–Planck equation with a scheme card, or one of the discrete-time transfer
-//! operators — through the one driver, with an optional progress callback.
+//! operators — through the one driver, with an optional progress callback — and
+//! [`solve_estimated`], what the `solve` command runs: a Fokker–Planck run with its
+//! default step chosen by accuracy, an a-posteriori error estimate, or cells and step
+//! chosen to meet a tolerance (see [`crate::run::estimate`]).
 
 use crate::error::{Error, Result};
 use crate::model::problem::Problem;
+use crate::run::estimate::{choose_step, estimate, solve_to_tolerance};
 use crate::run::run_transfer_with_progress;
 use crate::run::{run_with_progress, RunReport, RunSettings};
 use crate::scheme::Scheme;
@@ -65,4 +69,80 @@ pub fn solve_model(
             run_transfer_with_progress(problem, kind, &options, settings, progress)
         }
     }
+}
+
+/// How `solve` treats the error: estimate it (default), skip the estimate, or meet a
+/// tolerance. With the `cli` feature it is also the `--no-estimate`, `--tol` and
+/// `--max-cells` options.
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
+pub struct ErrorChoice {
+    /// Skip the a-posteriori error estimate (it costs one run on twice the cells and
+    /// one at twice the step: about 2.5 times the run itself, 8 for explicit cards).
+    #[cfg_attr(feature = "cli", arg(long, conflicts_with = "tol"))]
+    pub no_estimate: bool,
+    /// Target W1 error at t_end: refine cells and step (rtol for mol-* cards) until the
+    /// estimated W1 error is at most this; prints what it chose and what it cost.
+    #[cfg_attr(feature = "cli", arg(long, allow_negative_numbers = true))]
+    pub tol: Option<f64>,
+    /// Most cells `--tol` may use (default 16000).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 16_000))]
+    pub max_cells: usize,
+}
+
+impl Default for ErrorChoice {
+    fn default() -> Self {
+        ErrorChoice {
+            no_estimate: false,
+            tol: None,
+            max_cells: 16_000,
+        }
+    }
+}
+
+/// Solve as the `solve` command does. Fokker–Planck: with `errors.tol`, cells and step
+/// are refined until the estimated W1 error meets it ([`solve_to_tolerance`]);
+/// otherwise a fixed-step implicit card given no step takes the accuracy-chosen one
+/// ([`choose_step`]) and, unless `errors.no_estimate`, the run gets its
+/// [`estimate`]. The choice and its cost are in `RunReport::choice`. Transfer models
+/// run as [`solve_model`] does, with no estimate (a tolerance is refused).
+pub fn solve_estimated(
+    problem: &Problem,
+    choice: &ModelChoice,
+    settings: &RunSettings,
+    errors: &ErrorChoice,
+    progress: &mut dyn FnMut(f64, f64),
+) -> Result<RunReport> {
+    let Model::FokkerPlanck = choice.model else {
+        if let Some(tol) = errors.tol {
+            let why =
+                "--tol needs the fokker-planck model (transfer models have no error estimate)";
+            return Err(Error::invalid("tol", format!("{tol:e}"), why));
+        }
+        return solve_model(
+            problem,
+            choice.model,
+            choice.scheme.as_deref(),
+            settings,
+            progress,
+        );
+    };
+    let scheme = Scheme::resolve(
+        choice
+            .scheme
+            .as_deref()
+            .unwrap_or(crate::scheme::DEFAULT_SCHEME),
+    )?;
+    if let Some(tol) = errors.tol {
+        let (mut r, c) = solve_to_tolerance(problem, &scheme, settings, tol, errors.max_cells)?;
+        r.choice = Some(c);
+        return Ok(r);
+    }
+    let (s, c) = choose_step(problem, &scheme, settings)?;
+    let mut r = run_with_progress(problem, &scheme, &s, progress)?;
+    r.choice = c;
+    if !errors.no_estimate {
+        r.error_estimate = estimate(problem, &scheme, &s, &r)?;
+    }
+    Ok(r)
 }
