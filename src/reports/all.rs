@@ -13,6 +13,7 @@ pub const REPORTS: &[(&str, &str)] = &[
     ("work-precision.md", "Wasserstein-1 and L1 error against wall time and work, every card, on seed and ou"),
     ("convergence.md", "measured orders against each card's claim, and the Scharfetter–Gummel fittings on seed"),
     ("end-states.md", "stationary densities and point masses, escape times by formula, PDE, Monte Carlo and Kramers, and the flat-minimum bias of the wide-narrow problem across T and B"),
+    ("estimator.md", "the a-posteriori error estimate of every solve against the true error on seed, ou and spreading, across grids"),
     ("exponential.md", "the rational exponential integrator on seed: error against t, degree and the Péclet number, and where it fails"),
     ("models.md", "Fokker–Planck, the exact SGD transfer operator, the per-step Gaussian rule and Monte Carlo of SGD side by side across T, with the linear-stability explanation"),
 ];
