@@ -16,7 +16,7 @@ use probcurrent::run::{run_with_progress, RunReport, RunSettings};
 use probcurrent::scheme::Scheme;
 
 /// Seconds between two plain progress lines.
-const LINE_EVERY: Duration = Duration::from_secs(3);
+const LINE_EVERY: Duration = Duration::from_secs(5);
 
 /// How progress is shown, chosen once per process by [`init`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
