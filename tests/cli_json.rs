@@ -48,7 +48,15 @@ fn json(args: &[&str], dir: &PathBuf) -> serde_json::Map<String, Value> {
 #[test]
 fn solve_json_is_the_run_summary_and_names_its_files() {
     let dir = scratch("solve");
-    let args = ["solve", "--problem", "ou", "--cells", "200", "--t-end", "10"];
+    let args = [
+        "solve",
+        "--problem",
+        "ou",
+        "--cells",
+        "200",
+        "--t-end",
+        "10",
+    ];
     let m = json(&[&args[..], &["--out", "o"]].concat(), &dir);
     assert_eq!(m["problem"], "ou");
     assert_eq!(m["cells"], 200);
@@ -76,7 +84,15 @@ fn solve_json_is_the_run_summary_and_names_its_files() {
 fn inspect_json_has_the_diagnostics() {
     let dir = scratch("inspect");
     let m = json(
-        &["inspect", "--problem", "seed", "--scheme", "crank-nicolson", "--cells", "300"],
+        &[
+            "inspect",
+            "--problem",
+            "seed",
+            "--scheme",
+            "crank-nicolson",
+            "--cells",
+            "300",
+        ],
         &dir,
     );
     assert_eq!(m["scheme"], "crank-nicolson");
@@ -89,7 +105,15 @@ fn inspect_json_has_the_diagnostics() {
 #[test]
 fn mc_json_has_moments_with_standard_errors() {
     let dir = scratch("mc");
-    let args = ["mc", "--problem", "ou", "--particles", "2000", "--t-end", "20"];
+    let args = [
+        "mc",
+        "--problem",
+        "ou",
+        "--particles",
+        "2000",
+        "--t-end",
+        "20",
+    ];
     let m = json(&[&args[..], &["--every", "5", "--out", "o"]].concat(), &dir);
     assert_eq!(m["particles"], 2000);
     let moments = m["moments"].as_array().unwrap();
@@ -108,7 +132,10 @@ fn listings_and_end_states_as_json() {
         .iter()
         .map(|e| e["name"].as_str().unwrap())
         .collect();
-    assert!(names.contains(&"seed") && names.contains(&"ou"), "{names:?}");
+    assert!(
+        names.contains(&"seed") && names.contains(&"ou"),
+        "{names:?}"
+    );
     let s = json(&["schemes"], &dir);
     let cards = s["schemes"].as_array().unwrap();
     assert!(cards.iter().any(|c| c["card"] == "scharfetter-gummel"));
@@ -122,9 +149,20 @@ fn listings_and_end_states_as_json() {
 fn quiet_writes_files_and_prints_nothing_on_stdout() {
     let dir = scratch("quiet");
     let args = ["--quiet", "solve", "--problem", "ou", "--cells", "200"];
-    let out = run(&[&args[..], &["--t-end", "10", "--out", "o"]].concat(), &dir);
-    assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(
+        &[&args[..], &["--t-end", "10", "--out", "o"]].concat(),
+        &dir,
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(dir.join("o/run.json").is_file());
     // a listing is the result itself: still printed
     let out = run(&["--quiet", "problems"], &dir);
@@ -135,7 +173,14 @@ fn quiet_writes_files_and_prints_nothing_on_stdout() {
 fn errors_go_to_stderr_under_json() {
     let dir = scratch("error");
     let out = Command::new(env!("CARGO_BIN_EXE_probcurrent"))
-        .args(["solve", "--problem", "no-such-problem", "--json", "--out", "o"])
+        .args([
+            "solve",
+            "--problem",
+            "no-such-problem",
+            "--json",
+            "--out",
+            "o",
+        ])
         .current_dir(&dir)
         .output()
         .unwrap();
@@ -158,5 +203,9 @@ fn completions_for_each_shell_name_the_commands() {
         .args(["completions", "powershell-7"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2), "unknown shell: a command-line error");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "unknown shell: a command-line error"
+    );
 }

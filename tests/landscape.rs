@@ -1,4 +1,4 @@
-//! The seed landscape's facts (DESIGN §2, k = 100) and the exactness of the
+//! The seed landscape's facts (docs/model.md, k = 100) and the exactness of the
 //! formula and dataset landscapes' derivatives.
 //!
 //! Tolerances: the design quotes its facts to the digits shown (e.g. "≈ 1.00745",
@@ -197,11 +197,11 @@ fn formula_derivatives_match_the_seed_closed_forms() {
     }
 }
 
-/// The spelling of DESIGN §2, of the README's problem-file example and of the
+/// The spelling of docs/model.md, of the README's problem-file example and of the
 /// `LandscapeSpec::Formulas` doc comment: `-exp(-(w-2)^2)`. A user who writes the
-/// design's formula must get the design's landscape.
+/// documented formula must get the documented landscape.
 #[test]
-fn formula_as_written_in_the_design_means_the_seed() {
+fn formula_as_written_in_the_docs_means_the_seed() {
     let texts = vec![
         "-exp(-(w-2)^2)".to_string(),
         "-exp(-(w-2)^2) - exp(-100*(w-1)^2)".to_string(),

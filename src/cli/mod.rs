@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use args::*;
+use output::{files, object, Out};
 use probcurrent::analysis::endstate;
 use probcurrent::analysis::montecarlo::{write_mc, McSettings};
 use probcurrent::error::{Error, Result};
@@ -21,9 +22,8 @@ use probcurrent::reports::{self, text};
 use probcurrent::run::solve::{solve_model, ModelChoice};
 use probcurrent::run::{output::write_run, RunReport, RunSettings};
 use probcurrent::scheme::{catalogue, catalogue_table_text, Scheme, DEFAULT_SCHEME};
-use probcurrent::{Grid, Operator};
 use probcurrent::testbed::{recommend, sweep};
-use output::{files, object, Out};
+use probcurrent::{Grid, Operator};
 use progress::{Meter, WithProgress};
 use serde_json::json;
 
@@ -100,7 +100,6 @@ enum Command {
     },
 }
 
-
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -135,7 +134,9 @@ fn dispatch(command: Command, o: Out) -> Result<()> {
             write_run(&report, &a.out)?;
             o.prose(&text::run_summary(&report));
             let out = a.out.display();
-            o.prose(&format!("  wrote {out}/{{moments.csv, density.csv, run.json}}\n"));
+            o.prose(&format!(
+                "  wrote {out}/{{moments.csv, density.csv, run.json}}\n"
+            ));
             let names = ["moments.csv", "density.csv", "run.json"];
             o.json(object(&report, &[("files", files(&a.out, &names))])?)?;
         }
@@ -154,7 +155,9 @@ fn dispatch(command: Command, o: Out) -> Result<()> {
             write_mc(&r, &a.out)?;
             o.prose(&text::mc_summary(&r));
             let out = a.out.display();
-            o.prose(&format!("  wrote {out}/{{moments.csv, histogram.csv, mc.json}}\n"));
+            o.prose(&format!(
+                "  wrote {out}/{{moments.csv, histogram.csv, mc.json}}\n"
+            ));
             let names = ["moments.csv", "histogram.csv", "mc.json"];
             o.json(object(&r, &[("files", files(&a.out, &names))])?)?;
         }
@@ -226,7 +229,11 @@ fn dispatch_studies(command: Command, o: Out) -> Result<()> {
             let (cmp, written) = reports::compare::write(&a.out, &model, &mc)?;
             o.prose(&text::compare_header(&model, &mc));
             o.result(&cmp.text());
-            o.prose(&format!("wrote {} in {}\n", written.join(", "), a.out.display()));
+            o.prose(&format!(
+                "wrote {} in {}\n",
+                written.join(", "),
+                a.out.display()
+            ));
             let names: Vec<&str> = written.iter().map(String::as_str).collect();
             o.json(object(&cmp, &[("files", files(&a.out, &names))])?)?;
         }
@@ -241,7 +248,9 @@ fn dispatch_studies(command: Command, o: Out) -> Result<()> {
             let s = validation::seed_validation(&WithProgress, &a.out, "demo", &opts, cmd)?;
             s.lines.iter().for_each(|l| o.prose(&format!("  {l}\n")));
             let (out, n, secs) = (a.out.display(), s.plots.len(), s.wall_s);
-            o.prose(&format!("wrote {out}/demo.md and {n} plots in {out}/ ({secs:.1} s)\n"));
+            o.prose(&format!(
+                "wrote {out}/demo.md and {n} plots in {out}/ ({secs:.1} s)\n"
+            ));
             let md = a.out.join("demo.md").display().to_string();
             let plots: Vec<&str> = s.plots.iter().map(String::as_str).collect();
             o.json(json!({"markdown": md, "plots": files(&a.out, &plots),
@@ -288,9 +297,8 @@ fn dispatch_sweeps(command: Command, o: Out) -> Result<()> {
         Command::Recommend(a) => {
             let meter = Meter::new("recommend", "{pos}/{len} runs, eta {eta}");
             let (problem, use_l1) = (&a.problem.problem, a.metric == "l1");
-            let r = recommend::recommend(problem, a.tol, use_l1, &a.cache, &|d, t| {
-                meter.count(d, t)
-            })?;
+            let r =
+                recommend::recommend(problem, a.tol, use_l1, &a.cache, &|d, t| meter.count(d, t))?;
             meter.finish();
             o.result(&r.text());
             o.json(object(&r, &[])?)?;

@@ -142,7 +142,10 @@ pub struct WithProgress;
 
 impl Runner for WithProgress {
     fn solve(&self, problem: &Problem, scheme: &Scheme, s: &RunSettings) -> Result<RunReport> {
-        let m = Meter::new(&format!("{} / {}", problem.name, scheme.name), "t = {prefix}");
+        let m = Meter::new(
+            &format!("{} / {}", problem.name, scheme.name),
+            "t = {prefix}",
+        );
         let r = run_with_progress(problem, scheme, s, &mut |t, end| m.time(t, end));
         m.finish();
         r

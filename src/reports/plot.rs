@@ -321,12 +321,24 @@ pub fn line_plot_xy(
                 let (color, shape) = look(k, s);
                 let ok = |(x, y): (&f64, &f64)| keepx(*x) && keep(*y);
                 let pts: Vec<(f64, f64)> =
-                    s.x.iter().zip(&s.y).filter(|p| ok(*p)).map(|(x, y)| (*x, *y)).collect();
+                    s.x.iter()
+                        .zip(&s.y)
+                        .filter(|p| ok(*p))
+                        .map(|(x, y)| (*x, *y))
+                        .collect();
                 if let Some(err) = &s.err {
-                    let bars = s.x.iter().zip(&s.y).zip(err).filter(|(p, e)| ok(*p) && e.is_finite());
+                    let bars =
+                        s.x.iter()
+                            .zip(&s.y)
+                            .zip(err)
+                            .filter(|(p, e)| ok(*p) && e.is_finite());
                     let bars: Vec<_> = bars
                         .map(|((x, y), e)| {
-                            let lo = if yscale == Scale::Log { (y - e).max(y * 1e-3) } else { y - e };
+                            let lo = if yscale == Scale::Log {
+                                (y - e).max(y * 1e-3)
+                            } else {
+                                y - e
+                            };
                             PathElement::new(vec![(*x, lo), (*x, y + e)], color.stroke_width(1))
                         })
                         .collect();
@@ -339,7 +351,12 @@ pub fn line_plot_xy(
                 };
                 match line {
                     Some(true) => chart
-                        .draw_series(DashedLineSeries::new(pts.clone(), 6, 4, color.stroke_width(2)))
+                        .draw_series(DashedLineSeries::new(
+                            pts.clone(),
+                            6,
+                            4,
+                            color.stroke_width(2),
+                        ))
                         .map(|_| ()),
                     Some(false) => chart
                         .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
@@ -398,12 +415,16 @@ fn draw_legend<DB: DrawingBackend>(
         let (color, shape) = look(*k, s);
         let y = 48 + 20 * row as i32;
         match s.style {
-            Style::Line | Style::LinePoints => {
-                area.draw(&PathElement::new(vec![(4, y), (36, y)], color.stroke_width(2)))?
-            }
+            Style::Line | Style::LinePoints => area.draw(&PathElement::new(
+                vec![(4, y), (36, y)],
+                color.stroke_width(2),
+            ))?,
             Style::Dashed => {
                 for x in [4, 17, 30] {
-                    area.draw(&PathElement::new(vec![(x, y), (x + 7, y)], color.stroke_width(2)))?
+                    area.draw(&PathElement::new(
+                        vec![(x, y), (x + 7, y)],
+                        color.stroke_width(2),
+                    ))?
                 }
             }
             Style::Points | Style::Faint => {}
@@ -469,14 +490,29 @@ mod tests {
                 let x: Vec<f64> = (0..8).map(|i| 1e5 * 10f64.powf(i as f64 * 0.6)).collect();
                 let y: Vec<f64> = x.iter().map(|v| (k + 1) as f64 * 1e3 / v).collect();
                 let s = Series::line(format!("card-number-{k}"), x, y);
-                s.style(if k % 2 == 0 { Style::LinePoints } else { Style::Points })
+                s.style(if k % 2 == 0 {
+                    Style::LinePoints
+                } else {
+                    Style::Points
+                })
             })
             .collect();
-        line_plot_xy(&path, "t", "work (cell-operations)", "W1 error", &series, Scale::Log, Scale::Log)
-            .unwrap();
+        line_plot_xy(
+            &path,
+            "t",
+            "work (cell-operations)",
+            "W1 error",
+            &series,
+            Scale::Log,
+            Scale::Log,
+        )
+        .unwrap();
         let svg = std::fs::read_to_string(&path).unwrap();
         let texts = texts(&svg);
-        let labels: Vec<_> = texts.iter().filter(|(_, b)| b.starts_with("card-number-")).collect();
+        let labels: Vec<_> = texts
+            .iter()
+            .filter(|(_, b)| b.starts_with("card-number-"))
+            .collect();
         assert_eq!(labels.len(), 14, "one legend row per series");
         assert!(labels.iter().all(|(x, _)| *x > PLOT_W as f64), "{labels:?}");
         // markers: circles (discs and rings) carry their centre
@@ -487,7 +523,9 @@ mod tests {
             .collect();
         let data: Vec<&f64> = cx.iter().filter(|x| **x < PLOT_W as f64).collect();
         assert!(data.len() >= 8, "data markers drawn: {}", data.len());
-        assert!(cx.iter().all(|x| *x < PLOT_W as f64 - 30.0 || *x > PLOT_W as f64));
+        assert!(cx
+            .iter()
+            .all(|x| *x < PLOT_W as f64 - 30.0 || *x > PLOT_W as f64));
         let ticks: Vec<&String> = texts
             .iter()
             .map(|(_, b)| b)

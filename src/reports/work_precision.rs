@@ -218,7 +218,13 @@ fn problem_plots(ps: &ProblemSweep, plots: &Path) -> Result<Vec<String>> {
 /// The runs of one card (colour and marker `k`): `metric` (`w1` or `l1`) against
 /// `xname` (`time` or `work`) as two series, the Pareto-optimal runs joined by a line
 /// (named after the card) and the dominated runs as faint markers (unnamed).
-fn card_series(k: usize, card: &str, rs: &[&SweepRecord], metric: &str, xname: &str) -> [Series; 2] {
+fn card_series(
+    k: usize,
+    card: &str,
+    rs: &[&SweepRecord],
+    metric: &str,
+    xname: &str,
+) -> [Series; 2] {
     let mut pts: Vec<(f64, f64)> = rs
         .iter()
         .map(|r| {

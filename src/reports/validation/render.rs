@@ -125,8 +125,8 @@ impl Out<'_> {
         line_plot(
             &self.plot_dir.join(&f2),
             "spreading: standard deviation over time",
-            "t (steps)",
-            "sd",
+            "t (SGD steps)",
+            "sd of W (weight)",
             &[
                 Series::line("exact random walk", ts.clone(), col(|r| r.exact)).dashed(),
                 Series::line(
@@ -191,8 +191,8 @@ impl Out<'_> {
         line_plot(
             &self.plot_dir.join(&fb),
             "seed: mass past the barrier W > 1.17431",
-            "t (steps)",
-            "mass",
+            "t (SGD steps)",
+            "mass (probability)",
             &[
                 Series::line(format!("Fokker–Planck ({})", self.scheme), ts.clone(), pm),
                 Series::points("MC SGD (± 2 s.e.)", ts.clone(), ps, Some(pse)),
@@ -317,8 +317,8 @@ impl Out<'_> {
         line_plot(
             &self.plot_dir.join(&fl),
             "W1(Fokker–Planck, SGD) at equal T·t",
-            "T·t",
-            "W1",
+            "T·t (learning rate × SGD steps)",
+            "W1 distance (units of W)",
             &plot_series,
             Scale::Linear,
         )?;
