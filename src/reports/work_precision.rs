@@ -240,7 +240,7 @@ fn card_series(
         .collect();
     pts.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
     let (front, rest) = pareto_front(&pts);
-    let unzip = |v: Vec<(f64, f64)>| -> (Vec<f64>, Vec<f64>) { v.into_iter().unzip() };
+    let unzip = |v: Points| -> (Vec<f64>, Vec<f64>) { v.into_iter().unzip() };
     let ((fx, fy), (rx, ry)) = (unzip(front), unzip(rest));
     [
         Series::line(card.to_string(), fx, fy)
@@ -254,9 +254,12 @@ fn card_series(
     ]
 }
 
+/// Points (x, y) of a plot.
+type Points = Vec<(f64, f64)>;
+
 /// Split points sorted by x into the Pareto front (each point more accurate, smaller
 /// y, than every cheaper one) and the dominated rest.
-fn pareto_front(sorted: &[(f64, f64)]) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
+fn pareto_front(sorted: &[(f64, f64)]) -> (Points, Points) {
     let mut best = f64::INFINITY;
     let (mut front, mut rest) = (Vec::new(), Vec::new());
     for &p in sorted {

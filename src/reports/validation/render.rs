@@ -320,7 +320,7 @@ impl Out<'_> {
             "T·t (learning rate × SGD steps)",
             "W1 distance (units of W)",
             &plot_series,
-            Scale::Linear,
+            Scale::Log,
         )?;
         let tt = &l.tt;
         let verdict = if l.shrinks.iter().all(|&s| s) {
