@@ -138,7 +138,7 @@ fn dispatch(command: Command, o: Out) -> Result<()> {
                 "  wrote {out}/{{moments.csv, density.csv, run.json}}\n"
             ));
             let names = ["moments.csv", "density.csv", "run.json"];
-            o.json(object(&report, &[("files", files(&a.out, &names))])?)?;
+            o.json_text(|| object(&report, &[("files", files(&a.out, &names))]))?;
         }
         Command::Inspect(a) => {
             let problem = Problem::resolve(&a.problem.problem)?;
@@ -159,19 +159,19 @@ fn dispatch(command: Command, o: Out) -> Result<()> {
                 "  wrote {out}/{{moments.csv, histogram.csv, mc.json}}\n"
             ));
             let names = ["moments.csv", "histogram.csv", "mc.json"];
-            o.json(object(&r, &[("files", files(&a.out, &names))])?)?;
+            o.json_text(|| object(&r, &[("files", files(&a.out, &names))]))?;
         }
         Command::Stationary(a) => {
             let p = Problem::resolve(&a.problem.problem)?;
             let r = endstate::stationary(&p, a.cells.unwrap_or(1200))?;
             o.result(&r.text());
-            o.json(object(&r, &[])?)?;
+            o.json_text(|| object(&r, &[]))?;
         }
         Command::Escape(a) => {
             let p = Problem::resolve(&a.problem.problem)?;
             let r = endstate::escape(&p, a.from, a.past, &a.options)?;
             o.result(&r.text());
-            o.json(object(&r, &[])?)?;
+            o.json_text(|| object(&r, &[]))?;
         }
         Command::Problems => {
             let lines: String = BUILTIN_PROBLEMS
@@ -235,7 +235,7 @@ fn dispatch_studies(command: Command, o: Out) -> Result<()> {
                 a.out.display()
             ));
             let names: Vec<&str> = written.iter().map(String::as_str).collect();
-            o.json(object(&cmp, &[("files", files(&a.out, &names))])?)?;
+            o.json_text(|| object(&cmp, &[("files", files(&a.out, &names))]))?;
         }
         Command::Demo(a) => {
             o.prose("probcurrent demo: the seed validations (drift, spreading, full SGD)\n");
@@ -301,7 +301,7 @@ fn dispatch_sweeps(command: Command, o: Out) -> Result<()> {
                 recommend::recommend(problem, a.tol, use_l1, &a.cache, &|d, t| meter.count(d, t))?;
             meter.finish();
             o.result(&r.text());
-            o.json(object(&r, &[])?)?;
+            o.json_text(|| object(&r, &[]))?;
         }
         Command::Completions { shell } => {
             let script = completion_script(&shell)?;

@@ -4,7 +4,7 @@
 //! summary prose. Errors and progress go to standard error in every mode.
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use probcurrent::error::{Error, Result};
 
@@ -40,6 +40,15 @@ impl Out {
         }
         Ok(())
     }
+
+    /// [`Out::json`] for an object serialised by `text` (e.g. by [`object`]), which
+    /// runs with `--json` only.
+    pub fn json_text(&self, text: impl FnOnce() -> Result<String>) -> Result<()> {
+        if self.json {
+            println!("{}", text()?);
+        }
+        Ok(())
+    }
 }
 
 fn malformed(e: serde_json::Error) -> Error {
@@ -49,18 +58,24 @@ fn malformed(e: serde_json::Error) -> Error {
     }
 }
 
-/// `value` as a JSON object with the `(key, value)` pairs of `extra` added (a value
-/// that does not serialise to an object is put under `result`).
-pub fn object(value: &impl Serialize, extra: &[(&str, Value)]) -> Result<Value> {
-    let map = match serde_json::to_value(value).map_err(malformed)? {
-        Value::Object(m) => m,
-        other => Map::from_iter([("result".to_string(), other)]),
+/// `value` serialised as one JSON object, its fields in declaration order (so that
+/// `problem`, `scheme` and `outcome` come first), with the `(key, value)` pairs of
+/// `extra` appended; a value that is not an object is put under `result`.
+pub fn object(value: &impl Serialize, extra: &[(&str, Value)]) -> Result<String> {
+    let text = serde_json::to_string(value).map_err(malformed)?;
+    let mut out = match text.strip_suffix('}') {
+        Some(body) if text.starts_with('{') => body.to_string(),
+        _ => format!("{{\"result\":{text}"),
     };
-    let mut map = map;
     for (k, v) in extra {
-        map.insert((*k).to_string(), v.clone());
+        if out.len() > 1 {
+            out.push(',');
+        }
+        let k = serde_json::to_string(k).map_err(malformed)?;
+        out += &format!("{k}:{}", serde_json::to_string(v).map_err(malformed)?);
     }
-    Ok(Value::Object(map))
+    out.push('}');
+    Ok(out)
 }
 
 /// The paths `dir/name` of the files a command wrote, as a JSON array.
