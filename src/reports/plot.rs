@@ -271,8 +271,9 @@ fn ranges(series: &[Series], xscale: Scale, yscale: Scale) -> ((f64, f64), (f64,
 /// one (so that both ends carry a labelled tick), else a margin of 25 %.
 fn log_span(r: (f64, f64)) -> (f64, f64) {
     if r.0 > 0.0 && r.1 >= 10.0 * r.0 {
-        let lo = 10f64.powf(r.0.log10().floor());
-        let hi = 10f64.powf(r.1.log10().ceil());
+        // a hair beyond the decades, so that rounding cannot drop the end ticks
+        let lo = 10f64.powf(r.0.log10().floor()) * (1.0 - 1e-9);
+        let hi = 10f64.powf(r.1.log10().ceil()) * (1.0 + 1e-9);
         (lo, hi)
     } else {
         (r.0 * 0.8, r.1 * 1.25)
