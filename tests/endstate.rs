@@ -1,4 +1,4 @@
-//! End states, point masses and escape times (DESIGN §2, validation 4):
+//! End states, point masses and escape times (docs/validation.md, against exact solutions):
 //!
 //! * `ou`: the closed-form stationary density is the Gaussian of the exact variance
 //!   T S²/(2B G′), and the batch enters through D;

@@ -1,7 +1,7 @@
-//! The seed landscape's facts (DESIGN §2, k = 100) and the exactness of the
+//! The seed landscape's facts (docs/model.md, k = 100) and the exactness of the
 //! formula and dataset landscapes' derivatives.
 //!
-//! Tolerances: the design quotes its facts to the digits shown (e.g. "≈ 1.00745",
+//! Tolerances: docs/model.md quotes its facts to the digits shown (e.g. "≈ 1.00745",
 //! "G′ ≈ 97.6"), so each is checked to half a unit of its last quoted digit. The
 //! landscape's own derivatives are analytic, so formula-vs-closed-form comparisons are
 //! held to a few hundred ulps (1e-12 relative, with an absolute floor scaled by the
@@ -39,7 +39,7 @@ fn bisect(f: impl Fn(f64) -> f64, mut lo: f64, mut hi: f64) -> f64 {
 
 /// G″ by a central difference of the exact G′: step 1e-5 gives truncation
 /// h² |G⁗|/6 ≲ 1e-10 · 1e6 / 6 ≈ 2e-5 and rounding ε|G′|/h ≈ 2e-9 — far below the
-/// ±0.5 to which the design quotes G″ ≈ −442.
+/// ±0.5 to which docs/model.md quotes G″ ≈ −442.
 fn g_second(p: &Problem, w: f64) -> f64 {
     let h = 1e-5;
     (p.coeffs(w + h).g_prime - p.coeffs(w - h).g_prime) / (2.0 * h)
@@ -197,17 +197,17 @@ fn formula_derivatives_match_the_seed_closed_forms() {
     }
 }
 
-/// The spelling of DESIGN §2, of the README's problem-file example and of the
+/// The spelling of docs/model.md, of the README's problem-file example and of the
 /// `LandscapeSpec::Formulas` doc comment: `-exp(-(w-2)^2)`. A user who writes the
-/// design's formula must get the design's landscape.
+/// documented formula must get the documented landscape.
 #[test]
-fn formula_as_written_in_the_design_means_the_seed() {
+fn formula_as_written_in_the_docs_means_the_seed() {
     let texts = vec![
         "-exp(-(w-2)^2)".to_string(),
         "-exp(-(w-2)^2) - exp(-100*(w-1)^2)".to_string(),
     ];
     let f = FormulaLandscape::from_formulas(&texts, "").unwrap();
-    compare_with_seed(&f, "design spelling");
+    compare_with_seed(&f, "documented spelling");
 }
 
 #[test]

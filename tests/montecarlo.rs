@@ -40,7 +40,7 @@ fn pde(problem: &Problem, cells: usize, dt: f64) -> probcurrent::RunReport {
 }
 
 /// Gradient descent is the drift-only flow's discrete twin: on seed-drift their means
-/// agree to 1e-2 (DESIGN §2 validation 1). The PDE on 2400 cells at dt = 0.1 carries
+/// agree to 1e-2 (docs/validation.md, drift only). The PDE on 2400 cells at dt = 0.1 carries
 /// numerical diffusion of order h|v| + dt v², far below that.
 #[test]
 fn gradient_descent_matches_drift_only_pde() {
@@ -156,7 +156,7 @@ fn bit_identical_across_thread_counts() {
 }
 
 /// One SGD step from (almost) a point: Var(W₁) = T² S²/B with replacement and
-/// T² S²/B · (n − B)/(n − 1) without (DESIGN §1). Five datapoints with constant
+/// T² S²/B · (n − B)/(n − 1) without (docs/model.md). Five datapoints with constant
 /// gradients 1..5 (S² = 2); the relative s.e. of a sample variance of N draws is
 /// about √(2/N) (less for these bounded gradients), so 4 s.e. at N = 400 000 is ≈ 0.9%.
 #[test]

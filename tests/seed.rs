@@ -1,4 +1,4 @@
-//! The testbed's reason to exist (DESIGN §2): on the seed problem a central scheme
+//! The testbed's reason to exist (docs/model.md, the reference landscape): on the seed problem a central scheme
 //! oscillates into negative densities at a useful step, while the exponentially fitted
 //! scheme stays positive and conservative at the same step, and explicit upwind is
 //! correct but needs its tiny step.

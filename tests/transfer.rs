@@ -1,4 +1,4 @@
-//! The discrete-time models (DESIGN §5) against Monte Carlo of the processes they
+//! The discrete-time models (docs/model.md) against Monte Carlo of the processes they
 //! discretise, the Markov property of their matrices, and their approach to the
 //! Fokker–Planck density as the learning rate shrinks at fixed T·t.
 

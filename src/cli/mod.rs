@@ -4,6 +4,7 @@
 //! where it came from; 2 on a malformed command line.
 
 mod args;
+mod output;
 mod progress;
 
 use std::process::ExitCode;
@@ -11,17 +12,20 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use args::*;
+use output::{files, object, Out};
 use probcurrent::analysis::endstate;
 use probcurrent::analysis::montecarlo::{write_mc, McSettings};
-use probcurrent::error::Result;
+use probcurrent::error::{Error, Result};
 use probcurrent::model::problem::{Problem, BUILTIN_PROBLEMS};
 use probcurrent::reports::validation::{self, Runner};
 use probcurrent::reports::{self, text};
-use probcurrent::run::solve::{solve_estimated, solve_model, ModelChoice};
+use probcurrent::run::solve::{solve_estimated, solve_model, ErrorChoice, ModelChoice};
 use probcurrent::run::{output::write_run, RunReport, RunSettings};
-use probcurrent::scheme::{catalogue_table_text, Scheme, DEFAULT_SCHEME};
+use probcurrent::scheme::{catalogue, catalogue_table_text, Scheme, DEFAULT_SCHEME};
 use probcurrent::testbed::{recommend, sweep};
-use progress::{bar, count_callback, time_callback, WithProgress};
+use probcurrent::{Grid, Operator};
+use progress::{Meter, WithProgress};
+use serde_json::json;
 
 /// SGD on a one-parameter loss as a probability density: Fokker–Planck solvers and
 /// their stability testbed.
@@ -35,6 +39,14 @@ use progress::{bar, count_callback, time_callback, WithProgress};
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Print one JSON object on standard output (the run summary or the command's
+    /// result) and nothing else.
+    #[arg(long, global = true)]
+    json: bool,
+    /// No progress and no summary prose (a result that is itself text, such as a
+    /// listing, is still printed); errors still go to standard error.
+    #[arg(long, global = true)]
+    quiet: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -79,11 +91,24 @@ enum Command {
     },
     /// Name the cheapest card that meets a tolerance on a problem, with the evidence.
     Recommend(RecommendArgs),
+    /// Print a shell completion script (bash, zsh or fish) on standard output.
+    #[command(after_help = include_str!("help/completions.txt"))]
+    Completions {
+        /// Shell: bash, zsh or fish.
+        #[arg(value_parser = ["bash", "zsh", "fish"])]
+        shell: String,
+    },
 }
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    match dispatch(Cli::parse().command) {
+    let cli = Cli::parse();
+    progress::init(cli.quiet);
+    let out = Out {
+        json: cli.json,
+        quiet: cli.quiet,
+    };
+    match dispatch(cli.command, out) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -92,12 +117,28 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn solve(problem: &Problem, m: &ModelChoice, s: &RunSettings) -> Result<RunReport> {
+/// A solve with the card's own step and no error estimate (what `compare` runs).
+fn solve_plain(problem: &Problem, m: &ModelChoice, s: &RunSettings) -> Result<RunReport> {
     let label = format!("{} / {}", problem.name, m.model.as_str());
-    let pb = bar(&label, "t = {prefix}");
+    let meter = Meter::new(&label, "t = {prefix}");
     let (model, scheme) = (m.model, m.scheme.as_deref());
-    let r = solve_model(problem, model, scheme, s, &mut time_callback(&pb));
-    pb.finish_and_clear();
+    let r = solve_model(problem, model, scheme, s, &mut |t, end| meter.time(t, end));
+    meter.finish();
+    r
+}
+
+/// A solve as the `solve` command runs it: the step chosen by accuracy unless given,
+/// `--tol` honoured, and the error estimate unless `--no-estimate`.
+fn solve(
+    problem: &Problem,
+    m: &ModelChoice,
+    s: &RunSettings,
+    e: &ErrorChoice,
+) -> Result<RunReport> {
+    let label = format!("{} / {}", problem.name, m.model.as_str());
+    let meter = Meter::new(&label, "t = {prefix}");
+    let r = solve_estimated(problem, m, s, e, &mut |t, end| meter.time(t, end));
+    meter.finish();
     r
 }
 
@@ -121,103 +162,205 @@ fn error_lines(r: &RunReport, skipped: bool) -> String {
     s
 }
 
-fn dispatch(command: Command) -> Result<()> {
+fn dispatch(command: Command, o: Out) -> Result<()> {
     match command {
         Command::Solve(a) => {
             let problem = Problem::resolve(&a.problem.problem)?;
-            let label = format!("{} / {}", problem.name, a.model.model.as_str());
-            let pb = bar(&label, "t = {prefix}");
-            let (m, s, e) = (&a.model, &a.settings, &a.errors);
-            let report = solve_estimated(&problem, m, s, e, &mut time_callback(&pb));
-            pb.finish_and_clear();
-            let report = report?;
+            let report = solve(&problem, &a.model, &a.settings, &a.errors)?;
             write_run(&report, &a.out)?;
-            print!("{}", text::run_summary(&report));
-            print!("{}", error_lines(&report, e.no_estimate));
+            o.prose(&text::run_summary(&report));
+            o.prose(&error_lines(&report, a.errors.no_estimate));
             let out = a.out.display();
-            println!("  wrote {out}/{{moments.csv, density.csv, run.json}}");
+            o.prose(&format!(
+                "  wrote {out}/{{moments.csv, density.csv, run.json}}\n"
+            ));
+            let names = ["moments.csv", "density.csv", "run.json"];
+            o.json_text(|| object(&report, &[("files", files(&a.out, &names))]))?;
         }
         Command::Inspect(a) => {
             let problem = Problem::resolve(&a.problem.problem)?;
             let scheme = Scheme::resolve(a.scheme.as_deref().unwrap_or(DEFAULT_SCHEME))?;
             let cells = a.cells.unwrap_or(600);
-            print!("{}", text::inspect(&problem, &scheme, cells)?);
+            o.result(&text::inspect(&problem, &scheme, cells)?);
+            if o.json {
+                o.json(inspect_json(&problem, &scheme, cells)?)?;
+            }
         }
         Command::Mc(a) => {
             let problem = Problem::resolve(&a.problem.problem)?;
             let r = WithProgress.mc(&problem, &a.settings)?;
             write_mc(&r, &a.out)?;
-            print!("{}", text::mc_summary(&r));
+            o.prose(&text::mc_summary(&r));
             let out = a.out.display();
-            println!("  wrote {out}/{{moments.csv, histogram.csv, mc.json}}");
+            o.prose(&format!(
+                "  wrote {out}/{{moments.csv, histogram.csv, mc.json}}\n"
+            ));
+            let names = ["moments.csv", "histogram.csv", "mc.json"];
+            o.json_text(|| object(&r, &[("files", files(&a.out, &names))]))?;
         }
         Command::Stationary(a) => {
             let p = Problem::resolve(&a.problem.problem)?;
-            let cells = a.cells.unwrap_or(1200);
-            print!("{}", endstate::stationary(&p, cells)?.text());
+            let r = endstate::stationary(&p, a.cells.unwrap_or(1200))?;
+            o.result(&r.text());
+            o.json_text(|| object(&r, &[]))?;
         }
         Command::Escape(a) => {
             let p = Problem::resolve(&a.problem.problem)?;
             let r = endstate::escape(&p, a.from, a.past, &a.options)?;
-            print!("{}", r.text());
+            o.result(&r.text());
+            o.json_text(|| object(&r, &[]))?;
         }
-        Command::Problems => BUILTIN_PROBLEMS
-            .iter()
-            .for_each(|(n, s)| println!("{n:<12} {s}")),
-        Command::Schemes => print!("{}", catalogue_table_text()?),
+        Command::Problems => {
+            let lines: String = BUILTIN_PROBLEMS
+                .iter()
+                .map(|(n, s)| format!("{n:<12} {s}\n"))
+                .collect();
+            o.result(&lines);
+            let list: Vec<_> = BUILTIN_PROBLEMS
+                .iter()
+                .map(|(n, s)| json!({"name": n, "summary": s}))
+                .collect();
+            o.json(json!({ "problems": list }))?;
+        }
+        Command::Schemes => {
+            o.result(&catalogue_table_text()?);
+            let rows: Vec<_> = catalogue()?.iter().map(Scheme::row).collect();
+            let list: Vec<_> = rows
+                .iter()
+                .map(|r| {
+                    json!({"card": r.card, "flux": r.flux, "integrator": r.integrator,
+                           "claims": r.claims, "summary": r.summary})
+                })
+                .collect();
+            o.json(json!({ "schemes": list }))?;
+        }
+        other => return dispatch_studies(other, o),
+    }
+    Ok(())
+}
+
+/// The `--json` object of `inspect`: the problem, the card, the grid and the
+/// operator's diagnostics.
+fn inspect_json(problem: &Problem, scheme: &Scheme, cells: usize) -> Result<serde_json::Value> {
+    let grid = Grid::new(problem.a, problem.b, cells)?;
+    let op = Operator::assemble(problem, grid, scheme.build_flux()?.as_ref())?;
+    Ok(json!({
+        "problem": problem.name,
+        "scheme": scheme.name,
+        "flux": op.flux.to_string(),
+        "cells": cells,
+        "h": grid.h(),
+        "diagnostics": op.diagnostics(true),
+    }))
+}
+
+/// The commands that run studies and write folders: compare, demo, report, sweep,
+/// merge, recommend, completions.
+fn dispatch_studies(command: Command, o: Out) -> Result<()> {
+    match command {
         Command::Compare(a) => {
             let problem = Problem::resolve(&a.problem.problem)?;
-            let model = solve(&problem, &a.model, &a.settings)?;
+            let model = solve_plain(&problem, &a.model, &a.settings)?;
             let mc_settings = McSettings::beside(&a.settings, a.particles, a.seed, a.mode);
             let mc = WithProgress.mc(&problem, &mc_settings)?;
-            let (cmp, files) = reports::compare::write(&a.out, &model, &mc)?;
-            print!("{}{}", text::compare_header(&model, &mc), cmp.text());
-            println!("wrote {} in {}", files.join(", "), a.out.display());
+            let (cmp, written) = reports::compare::write(&a.out, &model, &mc)?;
+            o.prose(&text::compare_header(&model, &mc));
+            o.result(&cmp.text());
+            o.prose(&format!(
+                "wrote {} in {}\n",
+                written.join(", "),
+                a.out.display()
+            ));
+            let names: Vec<&str> = written.iter().map(String::as_str).collect();
+            o.json_text(|| object(&cmp, &[("files", files(&a.out, &names))]))?;
         }
         Command::Demo(a) => {
-            println!("probcurrent demo: the seed validations (drift, spreading, full SGD)");
-            let particles = a.particles;
+            o.prose("probcurrent demo: the seed validations (drift, spreading, full SGD)\n");
             let opts = validation::ValidationOptions {
-                particles,
+                particles: a.particles,
+                plots_beside: true,
                 ..Default::default()
             };
             let cmd = "probcurrent demo";
             let s = validation::seed_validation(&WithProgress, &a.out, "demo", &opts, cmd)?;
-            s.lines.iter().for_each(|l| println!("  {l}"));
+            s.lines.iter().for_each(|l| o.prose(&format!("  {l}\n")));
             let (out, n, secs) = (a.out.display(), s.plots.len(), s.wall_s);
-            println!("wrote {out}/demo.md and {n} plots in {out}/demo/ ({secs:.1} s)");
+            o.prose(&format!(
+                "wrote {out}/demo.md and {n} plots in {out}/ ({secs:.1} s)\n"
+            ));
+            let md = a.out.join("demo.md").display().to_string();
+            let plots: Vec<&str> = s.plots.iter().map(String::as_str).collect();
+            o.json(json!({"markdown": md, "plots": files(&a.out, &plots),
+                          "findings": s.lines, "wall_s": s.wall_s}))?;
         }
         Command::Report(a) => {
-            let pb = bar("report", "{pos}/{len} runs, eta {eta}");
+            let meter = Meter::new("report", "{pos}/{len} runs, eta {eta}");
             let progress = |label: &str, done: usize, total: usize| {
-                pb.set_message(label.to_string());
-                count_callback(&pb)(done, total);
+                meter.set_label(label);
+                meter.count(done, total);
             };
             let (out, cache) = (&a.out, &a.cache);
             let (index, lines) =
                 reports::all::write_all(out, a.quick, cache, &WithProgress, &progress)?;
-            pb.finish_and_clear();
-            lines.iter().for_each(|l| println!("  {l}"));
-            println!("wrote {} and the reports it lists", index.display());
+            meter.finish();
+            lines.iter().for_each(|l| o.prose(&format!("  {l}\n")));
+            let index = index.display().to_string();
+            o.prose(&format!("wrote {index} and the reports it lists\n"));
+            o.json(json!({"index": index, "findings": lines}))?;
         }
+        other => return dispatch_sweeps(other, o),
+    }
+    Ok(())
+}
+
+/// Sweeps and what is built on them, and the completion scripts.
+fn dispatch_sweeps(command: Command, o: Out) -> Result<()> {
+    match command {
         Command::Sweep(a) => {
-            let pb = bar("sweep", "{pos}/{len} runs, eta {eta}");
-            let recs = sweep::sweep(&a.spec, &a.out, a.shard, &count_callback(&pb))?;
-            pb.finish_and_clear();
+            let meter = Meter::new("sweep", "{pos}/{len} runs, eta {eta}");
+            let recs = sweep::sweep(&a.spec, &a.out, a.shard, &|d, t| meter.count(d, t))?;
+            meter.finish();
             let counts = sweep::class_counts(&recs);
-            println!("{} records in {} ({counts})", recs.len(), a.out.display());
+            let out = a.out.display().to_string();
+            o.prose(&format!("{} records in {out} ({counts})\n", recs.len()));
+            o.json(json!({"records": recs.len(), "out": out, "classes": counts}))?;
         }
         Command::Merge { inputs, out } => {
             let recs = sweep::merge(&inputs, &out)?;
-            println!("merged {} records into {}", recs.len(), out.display());
+            let out = out.display().to_string();
+            o.prose(&format!("merged {} records into {out}\n", recs.len()));
+            o.json(json!({"records": recs.len(), "out": out}))?;
         }
         Command::Recommend(a) => {
-            let pb = bar("recommend", "{pos}/{len} runs, eta {eta}");
+            let meter = Meter::new("recommend", "{pos}/{len} runs, eta {eta}");
             let (problem, use_l1) = (&a.problem.problem, a.metric == "l1");
-            let r = recommend::recommend(problem, a.tol, use_l1, &a.cache, &count_callback(&pb))?;
-            pb.finish_and_clear();
-            print!("{}", r.text());
+            let r =
+                recommend::recommend(problem, a.tol, use_l1, &a.cache, &|d, t| meter.count(d, t))?;
+            meter.finish();
+            o.result(&r.text());
+            o.json_text(|| object(&r, &[]))?;
         }
+        Command::Completions { shell } => {
+            let script = completion_script(&shell)?;
+            o.result(&script);
+            o.json(json!({"shell": shell, "script": script}))?;
+        }
+        _ => unreachable!("dispatch handles the other commands"),
     }
     Ok(())
+}
+
+/// The completion script of `probcurrent` for `shell` (bash, zsh or fish).
+fn completion_script(shell: &str) -> Result<String> {
+    use clap::CommandFactory;
+    use clap_complete::Shell;
+    let sh = match shell {
+        "bash" => Shell::Bash,
+        "zsh" => Shell::Zsh,
+        "fish" => Shell::Fish,
+        _ => return Err(Error::invalid("shell", shell, "expected bash, zsh or fish")),
+    };
+    let mut buf = Vec::new();
+    clap_complete::generate(sh, &mut Cli::command(), "probcurrent", &mut buf);
+    Ok(String::from_utf8_lossy(&buf).into_owned())
 }

@@ -58,8 +58,8 @@ pub fn write_plots(
     line_plot(
         &dir.join(&f1),
         &format!("{}: density (60 bins) vs Monte Carlo", model.problem),
-        "w",
-        "density",
+        "W (weight)",
+        "density (per unit W)",
         &series,
         Scale::Linear,
     )?;
@@ -68,8 +68,8 @@ pub fn write_plots(
     line_plot(
         &dir.join(&f2),
         &format!("{}: mean and sd over time", model.problem),
-        "t (steps)",
-        "w",
+        "t (SGD steps)",
+        "mean and sd of W (weight)",
         &[
             Series::line(
                 format!("mean {}", model.scheme),

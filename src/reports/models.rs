@@ -145,7 +145,7 @@ fn intro(md: &mut String, command: &str, sg: &Scheme) {
          - **transfer-exact**: the exact SGD step as a Markov matrix (Ulam's method, linear \
          deposit, {} sub-intervals per cell): each cell's mass is carried by both datapoint maps \
          W ↦ W − T g_j(W) with weight ½;\n\
-         - **transfer-gaussian**: the seed's per-step rule, a normal kernel of mean W − T G(W) \
+         - **transfer-gaussian**: the per-step Gaussian rule, a normal kernel of mean W − T G(W) \
          and variance T²S²(W)/B;\n\
          - **SGD**: Monte Carlo, {REPORT_PARTICLES} particles per learning rate (seed 1).\n\n\
          All densities on {REPORT_CELLS} cells (the Monte Carlo histogram on the same grid). \
@@ -498,8 +498,8 @@ fn time_plots(md: &mut String, r: &Runs, plot_dir: &Path, name: &str) -> Result<
         line_plot(
             &plot_dir.join(&f),
             &format!("seed, T = {lr}: {label}"),
-            "T·t",
-            key,
+            "T·t (learning rate × SGD steps)",
+            label,
             &series,
             Scale::Linear,
         )?;
@@ -541,8 +541,8 @@ fn w1_plot(r: &Runs, ts: &[f64], plot_dir: &Path) -> Result<String> {
     line_plot(
         &plot_dir.join(&f),
         &format!("seed, T = {lr}: W1 distance to SGD"),
-        "T·t",
-        "W1",
+        "T·t (learning rate × SGD steps)",
+        "W1 distance (units of W)",
         &series,
         Scale::Log,
     )?;
@@ -596,8 +596,8 @@ fn density_plots(md: &mut String, r: &Runs, plot_dir: &Path, name: &str) -> Resu
         line_plot(
             &plot_dir.join(&f),
             &format!("seed, T = {lr}, t = {t}: density on 60 bins"),
-            "w",
-            "density",
+            "W (weight)",
+            "density (per unit W)",
             &series,
             Scale::Linear,
         )?;

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::{all_cards, io, Progress, ReportSizes};
 use crate::error::Result;
-use crate::reports::plot::{line_plot_xy, Scale, Series};
+use crate::reports::plot::{line_plot_xy, Scale, Series, Style};
 use crate::reports::validation::Summary;
 use crate::testbed::sweep::{sweep, Knob, Step, SweepRecord, SweepSpec};
 
@@ -154,7 +154,9 @@ pub fn render(wp: &WorkPrecision, dir: &Path) -> Result<Summary> {
          at dt = 0.1): Wasserstein-1 (primary) and L1 on a 60-bin histogram, against wall time of \
          the time loop and against work in cell-operations = N × (right-hand sides + linear solves + factorisations + \
          Jacobian evaluations), each an O(N) pass over the tridiagonal operator. \
-         Each card's points run over N and dt (or rtol); only runs that finished are plotted, and \
+         Each card's points run over N and dt (or rtol); only runs that finished are plotted: a \
+         line joins each card's Pareto-optimal runs (none of its other runs is both cheaper and \
+         more accurate), its other runs are faint markers of the same shape and colour, and \
          runs that went negative or oscillated are marked in the table below. Wall times come from \
          one run on a shared 2-core machine: compare ratios, not absolute values.\n\n",
     );
@@ -180,19 +182,22 @@ pub fn render(wp: &WorkPrecision, dir: &Path) -> Result<Summary> {
 }
 
 /// The four plots of one problem (W1 and L1 against time and work); returns the file names.
+/// Each card is a line through its Pareto-optimal runs (no other run of the card is both
+/// cheaper and more accurate), in its own colour and marker; its other runs are faint
+/// markers of the same look.
 fn problem_plots(ps: &ProblemSweep, plots: &Path) -> Result<Vec<String>> {
     let problem = &ps.problem;
     let by_card = by_card(&ps.records);
     let mut files = Vec::new();
-    for (metric, label) in [("w1", "Wasserstein-1 error"), ("l1", "L1 error (60 bins)")] {
+    for (metric, label) in [("w1", "W1 error (units of W)"), ("l1", "L1 error, 60 bins")] {
         for (xname, xlabel) in [
             ("time", "wall time of the time loop (s)"),
-            ("work", "cell-operations"),
+            ("work", "work (cell-operations)"),
         ] {
             let series: Vec<Series> = by_card
                 .iter()
                 .enumerate()
-                .map(|(k, (card, rs))| card_series(k, card, rs, metric, xname))
+                .flat_map(|(k, (card, rs))| card_series(k, card, rs, metric, xname))
                 .collect();
             let f = format!("{problem}-{metric}-vs-{xname}.svg");
             line_plot_xy(
@@ -210,9 +215,16 @@ fn problem_plots(ps: &ProblemSweep, plots: &Path) -> Result<Vec<String>> {
     Ok(files)
 }
 
-/// The points of one card (colour `k`): `metric` (`w1` or `l1`) against `xname`
-/// (`time` or `work`), sorted by x.
-fn card_series(k: usize, card: &str, rs: &[&SweepRecord], metric: &str, xname: &str) -> Series {
+/// The runs of one card (colour and marker `k`): `metric` (`w1` or `l1`) against
+/// `xname` (`time` or `work`) as two series, the Pareto-optimal runs joined by a line
+/// (named after the card) and the dominated runs as faint markers (unnamed).
+fn card_series(
+    k: usize,
+    card: &str,
+    rs: &[&SweepRecord],
+    metric: &str,
+    xname: &str,
+) -> [Series; 2] {
     let mut pts: Vec<(f64, f64)> = rs
         .iter()
         .map(|r| {
@@ -224,16 +236,41 @@ fn card_series(k: usize, card: &str, rs: &[&SweepRecord], metric: &str, xname: &
             let y = if metric == "w1" { r.w1 } else { r.l1_coarse };
             (x, y.unwrap_or(f64::NAN).max(1e-16))
         })
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
         .collect();
-    pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut s = Series::points(
-        card.to_string(),
-        pts.iter().map(|p| p.0).collect(),
-        pts.iter().map(|p| p.1).collect(),
-        None,
-    );
-    s.color = Some(k);
-    s
+    pts.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    let (front, rest) = pareto_front(&pts);
+    let unzip = |v: Points| -> (Vec<f64>, Vec<f64>) { v.into_iter().unzip() };
+    let ((fx, fy), (rx, ry)) = (unzip(front), unzip(rest));
+    [
+        Series::line(card.to_string(), fx, fy)
+            .style(Style::LinePoints)
+            .color(k)
+            .marker(k),
+        Series::points(String::new(), rx, ry, None)
+            .style(Style::Faint)
+            .color(k)
+            .marker(k),
+    ]
+}
+
+/// Points (x, y) of a plot.
+type Points = Vec<(f64, f64)>;
+
+/// Split points sorted by x into the Pareto front (each point more accurate, smaller
+/// y, than every cheaper one) and the dominated rest.
+fn pareto_front(sorted: &[(f64, f64)]) -> (Points, Points) {
+    let mut best = f64::INFINITY;
+    let (mut front, mut rest) = (Vec::new(), Vec::new());
+    for &p in sorted {
+        if p.1 < best {
+            best = p.1;
+            front.push(p);
+        } else {
+            rest.push(p);
+        }
+    }
+    (front, rest)
 }
 
 /// The section of one problem: its plots and a table of every run.

@@ -137,10 +137,24 @@ impl Out<'_> {
         );
         let (f1, f2) = ("stationary-ou.svg", "stationary-wide-narrow.svg");
         let title = "ou: stationary density";
-        self.plot(f1, title, "W", "P", &s_ou, Scale::Linear)?;
+        self.plot(
+            f1,
+            title,
+            "W (weight)",
+            "density P (per unit W)",
+            &s_ou,
+            Scale::Linear,
+        )?;
         let title = "wide-narrow: stationary density (T = 0.01, B = 1)";
         let s_wn = density_series(&st.wide_narrow, -2.0, 3.0);
-        self.plot(f2, title, "W", "P", &s_wn, Scale::Linear)?;
+        self.plot(
+            f2,
+            title,
+            "W (weight)",
+            "density P (per unit W)",
+            &s_wn,
+            Scale::Linear,
+        )?;
         let _ = writeln!(
             self.md,
             "## 1. Stationary densities: formula against the null vector of A\n\n\
@@ -348,7 +362,7 @@ impl Out<'_> {
             }
             let title = "wide-narrow (T = 0.01): survival in the narrow well";
             let y = "fraction not yet past W = 0.5";
-            self.plot(name5, title, "t (steps)", y, &ser, Scale::Linear)?;
+            self.plot(name5, title, "t (SGD steps)", y, &ser, Scale::Linear)?;
             f5 = Some(name5);
         }
         let (wstar, tg) = (es.wstar, es.seed_lr_gprime);
@@ -426,7 +440,7 @@ impl Out<'_> {
             ),
         ];
         let title = "wide-narrow: mean first-passage time from W = −1 past W = 0.5";
-        self.plot(file, title, "1/T", "τ (steps)", &series, Scale::Log)
+        self.plot(file, title, "1/T", "τ (SGD steps)", &series, Scale::Log)
     }
 }
 
@@ -540,7 +554,14 @@ impl Out<'_> {
             .dashed(),
         ];
         let title = "seed: mass within three cells of W = 2";
-        self.plot(file, title, "t (steps)", "mass", &series, Scale::Linear)
+        self.plot(
+            file,
+            title,
+            "t (SGD steps)",
+            "mass (probability)",
+            &series,
+            Scale::Linear,
+        )
     }
 }
 

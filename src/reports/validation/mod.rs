@@ -45,6 +45,10 @@ pub struct ValidationOptions {
     pub scheme: String,
     /// Seed of the Monte Carlo runs (default 1).
     pub seed: u64,
+    /// Write the plots beside `<name>.md` instead of into `<dir>/<name>/` (default
+    /// false; the demo sets it, its folder holding nothing else).
+    #[serde(skip)]
+    pub plots_beside: bool,
 }
 
 impl Default for ValidationOptions {
@@ -56,6 +60,7 @@ impl Default for ValidationOptions {
             dt: 0.25,
             scheme: crate::scheme::DEFAULT_SCHEME.into(),
             seed: 1,
+            plots_beside: false,
         }
     }
 }
@@ -228,7 +233,7 @@ pub fn seed_validation(
 ) -> Result<Summary> {
     let clock = Instant::now();
     let v = compute(runner, opts)?;
-    let mut sum = render(&v, dir, name, command)?;
+    let mut sum = render(&v, dir, name, opts.plots_beside, command)?;
     sum.wall_s = clock.elapsed().as_secs_f64();
     Ok(sum)
 }

@@ -11,16 +11,27 @@ use crate::reports::compare::write_plots;
 use crate::reports::plot::{line_plot, Scale, Series};
 use crate::run::RunReport;
 
-/// Write the report of `v` to `<dir>/<name>.md` and its plots to `<dir>/<name>/`; the
-/// summary's lines are the findings (its `wall_s` is left at zero).
-pub fn render(v: &Validation, dir: &Path, name: &str, command: &str) -> Result<Summary> {
-    let plot_dir = dir.join(name);
+/// Write the report of `v` to `<dir>/<name>.md` and its plots to `<dir>/<name>/` (to
+/// `<dir>` itself when `plots_beside`); the summary's lines are the findings (its
+/// `wall_s` is left at zero).
+pub fn render(
+    v: &Validation,
+    dir: &Path,
+    name: &str,
+    plots_beside: bool,
+    command: &str,
+) -> Result<Summary> {
+    let (plot_dir, link) = if plots_beside {
+        (dir.to_path_buf(), String::new())
+    } else {
+        (dir.join(name), format!("{name}/"))
+    };
     crate::reports::make_dir(&plot_dir)?;
     let mut out = Out {
         md: String::new(),
         sum: Summary::default(),
         plot_dir: &plot_dir,
-        name,
+        link: &link,
         scheme: &v.scheme,
     };
     out.intro(v, command);
@@ -38,7 +49,8 @@ struct Out<'a> {
     md: String,
     sum: Summary,
     plot_dir: &'a Path,
-    name: &'a str,
+    /// Prefix of the plots' links in the markdown: `<name>/`, or empty.
+    link: &'a str,
     scheme: &'a str,
 }
 
@@ -74,7 +86,7 @@ impl Out<'_> {
     }
 
     fn drift(&mut self, d: &DriftStudy) -> Result<()> {
-        let name = self.name;
+        let name = self.link;
         let (m, mc, c) = (&d.pair.model, &d.pair.mc, &d.pair.cmp);
         let f = write_plots(self.plot_dir, "drift", m, mc, c, &times_of(m, 4))?;
         let (dmean, dsd) = (d.max_dmean, d.max_dsd);
@@ -83,7 +95,7 @@ impl Out<'_> {
             "## 1. Drift only (`seed-drift`: S² forced to 0) against gradient descent\n\n\
              Gradient descent is deterministic; the Monte Carlo only samples the initial density. \
              Largest |Δ mean| over the snapshots: **{dmean:.2e}**; largest |Δ sd|: **{dsd:.2e}**.\n\n{}\n\
-             ![density]({name}/{}) ![moments]({name}/{})\n",
+             ![density]({name}{}) ![moments]({name}{})\n",
             c.markdown(),
             f[0],
             f[1]
@@ -96,7 +108,7 @@ impl Out<'_> {
     }
 
     fn spreading(&mut self, s: &SpreadingStudy) -> Result<()> {
-        let name = self.name;
+        let name = self.link;
         let mut tab = String::from(
             "| t | sd exact | sd model | sd MC | (model − exact)/exact |\n|---|---|---|---|---|\n",
         );
@@ -113,8 +125,8 @@ impl Out<'_> {
         line_plot(
             &self.plot_dir.join(&f2),
             "spreading: standard deviation over time",
-            "t (steps)",
-            "sd",
+            "t (SGD steps)",
+            "sd of W (weight)",
             &[
                 Series::line("exact random walk", ts.clone(), col(|r| r.exact)).dashed(),
                 Series::line(
@@ -137,7 +149,7 @@ impl Out<'_> {
             "## 2. Spreading only (`spreading`: G = 0, S² = 1) against the random walk\n\n\
              The variance grows by T²S²/B = {:.1e} per step. Largest relative error of the model's sd: \
              **{worst_rel:.2e}**; largest |MC sd − exact| in standard errors: **{worst_z:.2}**.\n\n{tab}\n\
-             ![sd]({name}/{f2})\n",
+             ![sd]({name}{f2})\n",
             s.var_per_step,
         );
         self.sum.lines.push(format!(
@@ -179,8 +191,8 @@ impl Out<'_> {
         line_plot(
             &self.plot_dir.join(&fb),
             "seed: mass past the barrier W > 1.17431",
-            "t (steps)",
-            "mass",
+            "t (SGD steps)",
+            "mass (probability)",
             &[
                 Series::line(format!("Fokker–Planck ({})", self.scheme), ts.clone(), pm),
                 Series::points("MC SGD (± 2 s.e.)", ts.clone(), ps, Some(pse)),
@@ -192,7 +204,7 @@ impl Out<'_> {
     }
 
     fn seed(&mut self, s: &SeedStudy) -> Result<()> {
-        let name = self.name;
+        let name = self.link;
         let times = [50.0, 100.0, 250.0, 500.0];
         let (m, c3, cg) = (&s.sgd.model, &s.sgd.cmp, &s.gaussian.cmp);
         let f = write_plots(self.plot_dir, "seed-sgd", m, &s.sgd.mc, c3, &times)?;
@@ -213,8 +225,8 @@ impl Out<'_> {
              per-step diffusion approximation: drift −T·G plus a normal kick of variance T²S²/B).\n\n\
              {tab}\n\
              Against SGD:\n\n{}\nAgainst the Gaussian-kick model:\n\n{}\n\
-             ![barrier]({name}/{fb})\n\n![density]({name}/{}) ![moments]({name}/{})\n\n\
-             ![density]({name}/{}) ![moments]({name}/{})\n\n\
+             ![barrier]({name}{fb})\n\n![density]({name}{}) ![moments]({name}{})\n\n\
+             ![density]({name}{}) ![moments]({name}{})\n\n\
              **Why the model and SGD differ at this T.** Linearised at the pit minimum W* = {wstar:.5}, \
              one SGD step on datapoint j multiplies an offset by 1 − T·l_j″(W*): {}. The mean \
              log-modulus (Lyapunov exponent of the random map) is **{lyap:+.3}**: {} \
@@ -305,10 +317,10 @@ impl Out<'_> {
         line_plot(
             &self.plot_dir.join(&fl),
             "W1(Fokker–Planck, SGD) at equal T·t",
-            "T·t",
-            "W1",
+            "T·t (learning rate × SGD steps)",
+            "W1 distance (units of W)",
             &plot_series,
-            Scale::Linear,
+            Scale::Log,
         )?;
         let tt = &l.tt;
         let verdict = if l.shrinks.iter().all(|&s| s) {
@@ -324,7 +336,7 @@ impl Out<'_> {
                     .join(", ")
             )
         };
-        let _ = writeln!(self.md, "\n{verdict}\n\n![lr study]({}/{fl})\n", self.name);
+        let _ = writeln!(self.md, "\n{verdict}\n\n![lr study]({}{fl})\n", self.link);
         self.sum.lines.push(format!(
             "3b. W1(FP, SGD) at T·t = 20 for T = 0.02, 0.01, 0.005: {}. {verdict}",
             l.runs

@@ -1,5 +1,5 @@
 //! Discrete-time models of SGD on the finite-volume grid: the exact SGD transfer
-//! operator and the seed's per-step Gaussian rule, discretised by Ulam's method.
+//! operator and the per-step Gaussian rule, discretised by Ulam's method.
 //!
 //! One SGD step sends a weight W to φ_k(W) = W − T ĝ_k(W), where ĝ_k is the mean
 //! gradient of minibatch k, drawn with probability π_k. A density therefore evolves by
@@ -11,7 +11,7 @@
 //!
 //! which is linear, positive and mass-preserving, with no small-step or diffusion
 //! approximation. `transfer-exact` discretises it; `transfer-gaussian`
-//! discretises instead the seed's per-step rule, in which a point mass at W becomes the
+//! discretises instead the per-step Gaussian rule, in which a point mass at W becomes the
 //! normal N(W − T G(W), 2D(W)) with 2D = T² S²/B (times the without-replacement
 //! factor): the same first two moments per step, without the discrete minibatches.
 //!
