@@ -54,6 +54,8 @@ pub struct ReportSizes {
     pub budget: f64,
     /// Reference grid.
     pub reference_cells: usize,
+    /// Whether these are the quick sizes.
+    pub quick: bool,
 }
 
 impl ReportSizes {
@@ -70,6 +72,7 @@ impl ReportSizes {
                 t_end: 200.0,
                 budget: 2e7,
                 reference_cells: 1200,
+                quick: true,
             }
         } else {
             ReportSizes {
@@ -82,6 +85,7 @@ impl ReportSizes {
                 t_end: 1000.0,
                 budget: 3e8,
                 reference_cells: 9600,
+                quick: false,
             }
         }
     }
