@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{io, Progress, ReportSizes};
@@ -106,16 +107,28 @@ fn studies(quick: bool, progress: Progress) -> Result<Vec<GridStudy>> {
     } else {
         STUDY_CARDS.to_vec()
     };
-    let total = cards.len() * BUILTIN_PROBLEMS.len();
-    let mut out = Vec::with_capacity(total);
+    let mut pairs = Vec::new();
     for (name, _) in BUILTIN_PROBLEMS {
         let problem = Problem::builtin(name)?;
-        let settings = study_settings(&problem, quick);
         for card in &cards {
-            progress("convergence studies", out.len(), total);
-            out.push(grid_study(&problem, &Scheme::resolve(card)?, &settings)?);
+            pairs.push((problem.clone(), Scheme::resolve(card)?));
         }
     }
+    let total = pairs.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    // studies in parallel; collected in (problem, card) order whatever finishes first
+    let out = pairs
+        .par_iter()
+        .map(|(problem, scheme)| {
+            let s = grid_study(problem, scheme, &study_settings(problem, quick));
+            progress(
+                "convergence studies",
+                done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
+                total,
+            );
+            s
+        })
+        .collect::<Result<Vec<_>>>()?;
     Ok(out)
 }
 

@@ -37,7 +37,7 @@ impl CardRow {
             ));
         }
         if let Some(d) = c.order_space_degenerate {
-            claims.push(format!("order {d} in W1 on degenerate problems"));
+            claims.push(format!("order ≥ {d} (W1) on degenerate problems"));
         }
         if let Some(p) = c.positive {
             claims.push(
