@@ -104,7 +104,7 @@ fn explicit_upwind_is_correct_at_its_small_step() {
 fn every_positive_card_carries_the_mass_out_of_the_noiseless_left_region() {
     let problem = Problem::builtin("seed").unwrap();
     for scheme in probcurrent::scheme::catalogue().unwrap() {
-        if scheme.claims.positive != probcurrent::Positivity::Always {
+        if scheme.claims.positive != Some(probcurrent::Positivity::Always) {
             continue;
         }
         let r = run(

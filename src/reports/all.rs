@@ -1,4 +1,5 @@
-//! Every report in one call: what `probcurrent report` writes into `reports/`.
+//! Every report in one call: what `probcurrent report` writes into `reports/`. Each
+//! file ends with a footer naming the command that made it and the tool's version.
 
 use std::path::{Path, PathBuf};
 
@@ -11,7 +12,7 @@ pub const REPORTS: &[(&str, &str)] = &[
     ("seed-validation.md", "the seed validations: drift only against gradient descent, spreading only against the exact random walk, full SGD against Monte Carlo, and the learning-rate study"),
     ("stability.md", "outcome maps over dt × N for every card at pit sharpness k = 10 … 10000, and the largest stable dt per k"),
     ("work-precision.md", "Wasserstein-1 and L1 error against wall time and work, every card, on seed and ou"),
-    ("convergence.md", "measured orders against each card's claim, and the Scharfetter–Gummel fittings on seed"),
+    ("convergence.md", "measured orders against each card's claim on ou, grid studies on non-nested families on every built-in problem (monotone or not, spread of the order, claims per problem class), and the Scharfetter–Gummel fittings on seed"),
     ("end-states.md", "stationary densities and point masses, escape times by formula, PDE, Monte Carlo and Kramers, and the flat-minimum bias of the wide-narrow problem across T and B"),
     ("estimator.md", "the a-posteriori error estimate of every solve against the true error on seed, ou and spreading, across grids"),
     ("exponential.md", "the rational exponential integrator on seed: error against t, degree and the Péclet number, and where it fails"),
@@ -57,5 +58,36 @@ pub fn write_all(
     lines.extend(super::end_states::end_states_report(runner, out, "end-states", command)?.lines);
     lines.extend(super::estimator::estimator_report(out, quick, command)?.lines);
     let index = write_index(out, REPORTS, command)?;
+    for file in REPORTS.iter().map(|(f, _)| *f).chain(["README.md"]) {
+        stamp(&out.join(file), command)?;
+    }
     Ok((index, lines))
+}
+
+/// The footer of every report: the command that made it and the tool's version.
+pub fn footer(command: &str) -> String {
+    format!(
+        "\n---\nmade by `{command}` (probcurrent {})\n",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// Append [`footer`] to the report at `path` (if it was written).
+fn stamp(path: &Path, command: &str) -> Result<()> {
+    use std::io::Write as _;
+    if !path.exists() {
+        return Ok(());
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .map_err(|source| crate::error::Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    f.write_all(footer(command).as_bytes())
+        .map_err(|source| crate::error::Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })
 }

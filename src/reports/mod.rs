@@ -56,6 +56,8 @@ pub struct ReportSizes {
     pub budget: f64,
     /// Reference grid.
     pub reference_cells: usize,
+    /// Whether these are the quick sizes.
+    pub quick: bool,
 }
 
 impl ReportSizes {
@@ -72,6 +74,7 @@ impl ReportSizes {
                 t_end: 200.0,
                 budget: 2e7,
                 reference_cells: 1200,
+                quick: true,
             }
         } else {
             ReportSizes {
@@ -84,6 +87,7 @@ impl ReportSizes {
                 t_end: 1000.0,
                 budget: 3e8,
                 reference_cells: 9600,
+                quick: false,
             }
         }
     }

@@ -29,6 +29,10 @@
 
 use std::time::Instant;
 
+/// The order assumed for Richardson extrapolation when a card claims none: first
+/// order, which makes the estimate the larger (the safe side).
+const UNCLAIMED_ORDER: f64 = 1.0;
+
 use serde::Serialize;
 
 use super::{run, RunReport, RunSettings};
@@ -146,9 +150,9 @@ pub fn estimate(
         return Ok(None);
     };
     let d1 = w1_between(&fine.grid, &fine.p, &c1.grid, &c1.p);
-    let p = scheme.claims.order_space;
+    let p = scheme.claims.order_space.unwrap_or(UNCLAIMED_ORDER);
     let w1_space = d1 / (1.0 - (SPACE_FACTOR as f64).powf(-p));
-    let q = scheme.claims.order_time;
+    let q = scheme.claims.order_time.unwrap_or(UNCLAIMED_ORDER);
     let (time_settings, time_divisor, time_what) = match scheme.step_kind() {
         StepKind::Adaptive => {
             let (rtol, atol) = tolerances(report);
@@ -248,7 +252,7 @@ pub fn choose_step(
     };
     let r = run(problem, scheme, &pilot)?;
     let est = estimate(problem, scheme, &pilot, &r)?;
-    let q = scheme.claims.order_time;
+    let q = scheme.claims.order_time.unwrap_or(UNCLAIMED_ORDER);
     let (dt, why) = match est {
         None => (dt0, "the pilot run did not reach t_end".to_string()),
         Some(e) if e.w1_time <= TIME_SHARE * e.w1_space => (

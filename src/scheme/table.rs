@@ -27,20 +27,36 @@ impl CardRow {
     /// The row of `s`.
     pub fn of(s: &Scheme) -> CardRow {
         let c = &s.claims;
-        let mut claims = vec![format!("order {}/{}", c.order_space, c.order_time)];
-        claims.push(
-            match c.positive {
-                Positivity::Always => "positive at any dt",
-                Positivity::BelowLimit => "positive below the step limit",
-                Positivity::No => "not positive",
-            }
-            .into(),
-        );
-        if !c.conservative {
+        let order = |o: Option<f64>| o.map_or("–".to_string(), |v| v.to_string());
+        let mut claims = Vec::new();
+        if c.order_space.is_some() || c.order_time.is_some() {
+            claims.push(format!(
+                "order {}/{}",
+                order(c.order_space),
+                order(c.order_time)
+            ));
+        }
+        if let Some(d) = c.order_space_degenerate {
+            claims.push(format!("order ≥ {d} (W1) on degenerate problems"));
+        }
+        if let Some(p) = c.positive {
+            claims.push(
+                match p {
+                    Positivity::Always => "positive at any dt",
+                    Positivity::BelowLimit => "positive below the step limit",
+                    Positivity::No => "not positive",
+                }
+                .into(),
+            );
+        }
+        if c.conservative == Some(false) {
             claims.push("not conservative".into());
         }
-        if c.exact_stationary {
+        if c.exact_stationary == Some(true) {
             claims.push("exact stationary state".into());
+        }
+        if claims.is_empty() {
+            claims.push("unclaimed".into());
         }
         CardRow {
             card: s.name.clone(),

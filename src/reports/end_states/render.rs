@@ -7,7 +7,7 @@ use std::path::Path;
 use super::{EndStates, EscapeStudy, FlatStudy, PointMassStudy, StationaryStudy, CELLS};
 use crate::analysis::critical::CriticalKind;
 use crate::analysis::endstate::flat_minimum::FlatMinimumPoint;
-use crate::analysis::endstate::numfmt::{num, steps};
+use crate::analysis::endstate::numfmt::num;
 use crate::analysis::endstate::{EscapeReport, McEscape, StationaryReport, PDE_FLUX};
 use crate::analysis::montecarlo::McMode;
 use crate::error::{Error, Result};
@@ -239,7 +239,6 @@ impl Out<'_> {
             .iter()
             .find(|c| c.kind == CriticalKind::NoisyMinimum)
             .map_or(f64::NAN, |c| c.width);
-        let arrival = steps(r_seed.arrival_time.unwrap_or(f64::NAN));
         let _ = writeln!(
             self.md,
             "## 2. The point mass on `seed`\n\n\
@@ -248,9 +247,11 @@ impl Out<'_> {
              breaks. The zeros of G:\n\n{ctab}\n\
              **End state:** point mass at W = {:.6} holding mass **{:.6}** (long-time limit of the \
              `{PDE_FLUX}` chain from the canonical start; {} closed class, so the end state does not \
-             depend on the start). The pit minimum is noisy (σ* ≈ {:.1e}), so its mass leaks out; the \
-             mean time for the initial mass to reach the end state is **{} steps** in the \
-             Fokker–Planck model.\n\n\
+             depend on the start). The pit minimum is noisy (σ* ≈ {:.1e}), so its mass leaks out. No mean \
+             time to reach the end state is given: in the chain on the cells it grows by a fixed number \
+             of steps per grid doubling (the last cells before the point mass are crossed ever more \
+             slowly as D vanishes there), so it has no continuum limit; the masses below are times at \
+             which the approach can be compared.\n\n\
              Mass within three cells of W = 2: Fokker–Planck {:.4} at t = 500, {:.4} at t = 1000, {:.4} at \
              t = 4000; SGD (20 000 particles) {:.4} at t = 500, {:.4} at t = 1000. SGD gets there far \
              sooner: linearised at W* = {wstar:.5} one SGD step multiplies an offset by {} (mean \
@@ -260,7 +261,6 @@ impl Out<'_> {
             atom.1,
             r_seed.closed_classes,
             pit_width,
-            arrival,
             pde_at(500.0),
             pde_at(1000.0),
             pde_at(4000.0),
@@ -270,10 +270,9 @@ impl Out<'_> {
             if lyap > 0.0 { "linearly unstable" } else { "linearly stable" }
         );
         self.sum.lines.push(format!(
-            "2. seed: point mass at W = {:.6} holding {:.6}; FP reaches it in {} steps on average (mass there at t = 1000: FP {:.3}, SGD {:.3})",
+            "2. seed: point mass at W = {:.6} holding {:.6} (mass there at t = 1000: FP {:.3}, SGD {:.3})",
             atom.0,
             atom.1,
-            arrival,
             pde_at(1000.0),
             mc_at(1000.0)
         ));
