@@ -3,7 +3,7 @@
 //!
 //! ```toml
 //! [integrator]
-//! kind = "theta"    # forward-euler | theta | tr-bdf2 | mol
+//! kind = "theta"    # forward-euler | theta | tr-bdf2 | mol | krylov
 //! theta = 1.0
 //! dt = 1.0
 //! ```
@@ -19,7 +19,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::space::operator::Operator;
 pub use crate::time::IntegratorInfo;
-use crate::time::{ForwardEuler, Mol, MolMethod, Propagator, Theta, TrBdf2};
+use crate::time::{
+    ForwardEuler, Krylov, Mol, MolMethod, Propagator, Theta, TrBdf2, DEFAULT_KRYLOV_DIM,
+    MAX_KRYLOV_DIM,
+};
 
 /// Default forward-Euler step as a fraction of the explicit limit 1/max|A_ii|.
 pub const DEFAULT_SAFETY: f64 = 0.9;
@@ -47,7 +50,7 @@ pub enum StepKind {
 #[serde(
     tag = "kind",
     rename_all = "kebab-case",
-    expecting = "an [integrator] table with kind = \"forward-euler\", \"theta\", \"tr-bdf2\" or \"mol\""
+    expecting = "an [integrator] table with kind = \"forward-euler\", \"theta\", \"tr-bdf2\", \"mol\" or \"krylov\""
 )]
 pub enum IntegratorSpec {
     /// Forward Euler (explicit).
@@ -58,6 +61,8 @@ pub enum IntegratorSpec {
     TrBdf2(TrBdf2Spec),
     /// Method of lines over diffsol (adaptive).
     Mol(MolSpec),
+    /// Krylov (Arnoldi) exponential integrator (adaptive).
+    Krylov(KrylovSpec),
 }
 
 /// Parameters of forward Euler.
@@ -106,6 +111,18 @@ pub struct MolSpec {
     pub atol: f64,
 }
 
+/// Parameters of the Krylov exponential integrator.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KrylovSpec {
+    /// Bound on the L1 error at the last stop relative to ‖P‖₁ (default 1e-6).
+    #[serde(default = "default_rtol")]
+    pub rtol: f64,
+    /// Krylov dimension (default 30).
+    #[serde(default = "default_krylov_dim")]
+    pub m: usize,
+}
+
 /// Deserialize the `[integrator]` table of a card; errors say that they are about it.
 pub(super) fn in_context<'de, D: serde::Deserializer<'de>>(
     d: D,
@@ -126,6 +143,9 @@ fn default_rtol() -> f64 {
 fn default_atol() -> f64 {
     DEFAULT_ATOL
 }
+fn default_krylov_dim() -> usize {
+    DEFAULT_KRYLOV_DIM
+}
 
 impl IntegratorSpec {
     /// The description of this integrator's family.
@@ -135,6 +155,7 @@ impl IntegratorSpec {
             IntegratorSpec::Theta(_) => &Theta::INFO,
             IntegratorSpec::TrBdf2(_) => &TrBdf2::INFO,
             IntegratorSpec::Mol(_) => &Mol::INFO,
+            IntegratorSpec::Krylov(_) => &Krylov::INFO,
         }
     }
 
@@ -143,7 +164,7 @@ impl IntegratorSpec {
         match self {
             IntegratorSpec::ForwardEuler(_) => StepKind::Explicit,
             IntegratorSpec::Theta(_) | IntegratorSpec::TrBdf2(_) => StepKind::Implicit,
-            IntegratorSpec::Mol(_) => StepKind::Adaptive,
+            IntegratorSpec::Mol(_) | IntegratorSpec::Krylov(_) => StepKind::Adaptive,
         }
     }
 
@@ -154,6 +175,7 @@ impl IntegratorSpec {
             IntegratorSpec::Theta(_) => Theta::INFO.kind,
             IntegratorSpec::TrBdf2(_) => TrBdf2::INFO.kind,
             IntegratorSpec::Mol(m) => m.method.name(),
+            IntegratorSpec::Krylov(_) => Krylov::INFO.kind,
         }
     }
 
@@ -163,7 +185,8 @@ impl IntegratorSpec {
             IntegratorSpec::Mol(m) => Some(m.method),
             IntegratorSpec::ForwardEuler(_)
             | IntegratorSpec::Theta(_)
-            | IntegratorSpec::TrBdf2(_) => None,
+            | IntegratorSpec::TrBdf2(_)
+            | IntegratorSpec::Krylov(_) => None,
         }
     }
 
@@ -190,6 +213,12 @@ impl IntegratorSpec {
                 m.rtol,
                 m.atol
             ),
+            IntegratorSpec::Krylov(k) => {
+                format!(
+                    "Krylov exponential (Arnoldi), m = {}, rtol {:e}",
+                    k.m, k.rtol
+                )
+            }
         }
     }
 
@@ -213,6 +242,16 @@ impl IntegratorSpec {
             IntegratorSpec::Mol(m) => {
                 crate::error::positive("rtol", m.rtol)?;
                 crate::error::positive("atol", m.atol)?;
+            }
+            IntegratorSpec::Krylov(k) => {
+                crate::error::positive("rtol", k.rtol)?;
+                if !(2..=MAX_KRYLOV_DIM).contains(&k.m) {
+                    return Err(Error::invalid(
+                        "m",
+                        k.m,
+                        format!("the Krylov dimension must be in 2 … {MAX_KRYLOV_DIM}"),
+                    ));
+                }
             }
         }
         Ok(())
@@ -240,13 +279,24 @@ impl IntegratorSpec {
                 let atol = crate::error::positive("atol", atol.unwrap_or(m.atol))?;
                 Box::new(Mol::new(op, m.method.name(), rtol, atol)?)
             }
+            IntegratorSpec::Krylov(k) => {
+                // the error bound is relative to ‖P‖₁: atol does not apply
+                let rtol = crate::error::positive("rtol", rtol.unwrap_or(k.rtol))?;
+                Box::new(Krylov::new(op, rtol, k.m))
+            }
         })
     }
 }
 
 /// The descriptions of all integrator families, in the order of [`IntegratorSpec`].
-pub fn integrators() -> [&'static IntegratorInfo; 4] {
-    [&ForwardEuler::INFO, &Theta::INFO, &TrBdf2::INFO, &Mol::INFO]
+pub fn integrators() -> [&'static IntegratorInfo; 5] {
+    [
+        &ForwardEuler::INFO,
+        &Theta::INFO,
+        &TrBdf2::INFO,
+        &Mol::INFO,
+        &Krylov::INFO,
+    ]
 }
 
 #[cfg(test)]
@@ -262,6 +312,7 @@ mod tests {
                 dt: 1.0,
             }),
             IntegratorSpec::TrBdf2(TrBdf2Spec { dt: 0.5 }),
+            IntegratorSpec::Krylov(KrylovSpec { rtol: 1e-7, m: 20 }),
         ];
         v.extend(MolMethod::ALL.map(|method| {
             IntegratorSpec::Mol(MolSpec {
@@ -297,7 +348,7 @@ mod tests {
     fn unknown_kinds_and_keys_are_refused_by_name() {
         let e = toml::from_str::<IntegratorSpec>("kind = \"rk4\"").unwrap_err();
         let msg = e.to_string();
-        for k in ["rk4", "forward-euler", "theta", "tr-bdf2", "mol"] {
+        for k in ["rk4", "forward-euler", "theta", "tr-bdf2", "mol", "krylov"] {
             assert!(msg.contains(k), "{msg}");
         }
         let e = toml::from_str::<IntegratorSpec>("kind = \"theta\"\ntheta = 1.0\nthetta = 2")

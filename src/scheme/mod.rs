@@ -34,8 +34,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 pub use integrator::{
-    integrators, ForwardEulerSpec, IntegratorInfo, IntegratorSpec, MolSpec, StepKind, ThetaSpec,
-    DEFAULT_ATOL, DEFAULT_DT, DEFAULT_RTOL, DEFAULT_SAFETY,
+    integrators, ForwardEulerSpec, IntegratorInfo, IntegratorSpec, KrylovSpec, MolSpec, StepKind,
+    ThetaSpec, DEFAULT_ATOL, DEFAULT_DT, DEFAULT_RTOL, DEFAULT_SAFETY,
 };
 pub use table::{catalogue_table_markdown, catalogue_table_text, CardRow};
 
@@ -150,6 +150,7 @@ impl Scheme {
     pub fn rtol(&self) -> Option<f64> {
         match &self.integrator {
             IntegratorSpec::Mol(m) => Some(m.rtol),
+            IntegratorSpec::Krylov(k) => Some(k.rtol),
             IntegratorSpec::ForwardEuler(_)
             | IntegratorSpec::Theta(_)
             | IntegratorSpec::TrBdf2(_) => None,
@@ -162,7 +163,8 @@ impl Scheme {
             IntegratorSpec::Mol(m) => Some(m.atol),
             IntegratorSpec::ForwardEuler(_)
             | IntegratorSpec::Theta(_)
-            | IntegratorSpec::TrBdf2(_) => None,
+            | IntegratorSpec::TrBdf2(_)
+            | IntegratorSpec::Krylov(_) => None,
         }
     }
 
@@ -203,7 +205,7 @@ impl Scheme {
                 Some(dt) => crate::error::positive("dt", dt).map(Some),
                 None => Ok(Some(t.dt)),
             },
-            IntegratorSpec::Mol(_) => match requested {
+            IntegratorSpec::Mol(_) | IntegratorSpec::Krylov(_) => match requested {
                 Some(dt) => Err(Error::invalid(
                     "dt",
                     dt,
