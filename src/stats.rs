@@ -25,4 +25,8 @@ pub struct Stats {
     pub newton_failures: u64,
     /// Local error-test failures (adaptive methods).
     pub error_test_failures: u64,
+    /// Other passes over a length-N vector: inner products, norms and updates of the
+    /// Krylov integrator's orthogonalisation and combination (zero for other methods).
+    #[serde(default)]
+    pub vector_ops: u64,
 }

@@ -1,6 +1,6 @@
 //! `work-precision.md`: Wasserstein-1 and 60-bin L1 error against wall time and against
 //! deterministic work (cell-operations: N × (right-hand sides + linear solves +
-//! factorisations + Jacobians)) for every card on `seed` and `ou`
+//! factorisations + Jacobians + other vector passes)) for every card on `seed` and `ou`
 //! (work–precision diagrams in the sense of Hairer & Wanner, Solving ODEs II, §IV.10).
 //!
 //! [`compute`] runs the sweeps and returns typed results ([`WorkPrecision`]); [`render`]
@@ -153,7 +153,8 @@ pub fn render(wp: &WorkPrecision, dir: &Path) -> Result<Summary> {
          Error at t_end against a converged reference (the `scharfetter-gummel` card on a fine grid \
          at dt = 0.1): Wasserstein-1 (primary) and L1 on a 60-bin histogram, against wall time of \
          the time loop and against work in cell-operations = N × (right-hand sides + linear solves + factorisations + \
-         Jacobian evaluations), each an O(N) pass over the tridiagonal operator. \
+         Jacobian evaluations + other vector passes such as the Krylov card's orthogonalisation), \
+         each an O(N) pass over a vector or the tridiagonal operator. \
          Each card's points run over N and dt (or rtol); only runs that finished are plotted: a \
          line joins each card's Pareto-optimal runs (none of its other runs is both cheaper and \
          more accurate), its other runs are faint markers of the same shape and colour, and \

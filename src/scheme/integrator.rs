@@ -3,7 +3,7 @@
 //!
 //! ```toml
 //! [integrator]
-//! kind = "theta"    # forward-euler | theta | tr-bdf2 | mol | rational-exp
+//! kind = "theta"    # forward-euler | theta | tr-bdf2 | mol | rational-exp | krylov
 //! theta = 1.0
 //! dt = 1.0
 //! ```
@@ -20,8 +20,8 @@ use crate::error::{Error, Result};
 use crate::space::operator::Operator;
 pub use crate::time::IntegratorInfo;
 use crate::time::{
-    Approximation, ExpOrigin, ForwardEuler, Mol, MolMethod, Propagator, Rational, RationalExp,
-    Theta, TrBdf2,
+    Approximation, ExpOrigin, ForwardEuler, Krylov, Mol, MolMethod, Propagator, Rational,
+    RationalExp, Theta, TrBdf2, DEFAULT_KRYLOV_DIM, MAX_KRYLOV_DIM,
 };
 
 /// Default forward-Euler step as a fraction of the explicit limit 1/max|A_ii|.
@@ -50,7 +50,7 @@ pub enum StepKind {
 #[serde(
     tag = "kind",
     rename_all = "kebab-case",
-    expecting = "an [integrator] table with kind = \"forward-euler\", \"theta\", \"tr-bdf2\", \"mol\" or \"rational-exp\""
+    expecting = "an [integrator] table with kind = \"forward-euler\", \"theta\", \"tr-bdf2\", \"mol\", \"rational-exp\" or \"krylov\""
 )]
 pub enum IntegratorSpec {
     /// Forward Euler (explicit).
@@ -63,6 +63,8 @@ pub enum IntegratorSpec {
     Mol(MolSpec),
     /// Rational approximation of the exponential (no time-step error).
     RationalExp(RationalExpSpec),
+    /// Krylov (Arnoldi) exponential integrator (adaptive).
+    Krylov(KrylovSpec),
 }
 
 /// Parameters of forward Euler.
@@ -142,6 +144,18 @@ fn default_exp_dt() -> f64 {
     DEFAULT_EXP_DT
 }
 
+/// Parameters of the Krylov exponential integrator.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KrylovSpec {
+    /// Bound on the L1 error at the last stop relative to ‖P‖₁ (default 1e-6).
+    #[serde(default = "default_rtol")]
+    pub rtol: f64,
+    /// Krylov dimension (default 30).
+    #[serde(default = "default_krylov_dim")]
+    pub m: usize,
+}
+
 /// Deserialize the `[integrator]` table of a card; errors say that they are about it.
 pub(super) fn in_context<'de, D: serde::Deserializer<'de>>(
     d: D,
@@ -162,6 +176,9 @@ fn default_rtol() -> f64 {
 fn default_atol() -> f64 {
     DEFAULT_ATOL
 }
+fn default_krylov_dim() -> usize {
+    DEFAULT_KRYLOV_DIM
+}
 
 impl IntegratorSpec {
     /// The description of this integrator's family.
@@ -172,6 +189,7 @@ impl IntegratorSpec {
             IntegratorSpec::TrBdf2(_) => &TrBdf2::INFO,
             IntegratorSpec::Mol(_) => &Mol::INFO,
             IntegratorSpec::RationalExp(_) => &RationalExp::INFO,
+            IntegratorSpec::Krylov(_) => &Krylov::INFO,
         }
     }
 
@@ -182,7 +200,7 @@ impl IntegratorSpec {
             IntegratorSpec::Theta(_) | IntegratorSpec::TrBdf2(_) => StepKind::Implicit,
             // a fixed largest span, like an implicit step (but with no step error)
             IntegratorSpec::RationalExp(_) => StepKind::Implicit,
-            IntegratorSpec::Mol(_) => StepKind::Adaptive,
+            IntegratorSpec::Mol(_) | IntegratorSpec::Krylov(_) => StepKind::Adaptive,
         }
     }
 
@@ -194,6 +212,7 @@ impl IntegratorSpec {
             IntegratorSpec::TrBdf2(_) => TrBdf2::INFO.kind,
             IntegratorSpec::Mol(m) => m.method.name(),
             IntegratorSpec::RationalExp(_) => RationalExp::INFO.kind,
+            IntegratorSpec::Krylov(_) => Krylov::INFO.kind,
         }
     }
 
@@ -204,7 +223,8 @@ impl IntegratorSpec {
             IntegratorSpec::ForwardEuler(_)
             | IntegratorSpec::Theta(_)
             | IntegratorSpec::TrBdf2(_)
-            | IntegratorSpec::RationalExp(_) => None,
+            | IntegratorSpec::RationalExp(_)
+            | IntegratorSpec::Krylov(_) => None,
         }
     }
 
@@ -240,6 +260,12 @@ impl IntegratorSpec {
                     ExpOrigin::Start => "initial",
                 }
             ),
+            IntegratorSpec::Krylov(k) => {
+                format!(
+                    "Krylov exponential (Arnoldi), m = {}, rtol {:e}",
+                    k.m, k.rtol
+                )
+            }
         }
     }
 
@@ -267,6 +293,16 @@ impl IntegratorSpec {
             IntegratorSpec::RationalExp(e) => {
                 Rational::new(e.approximation, e.degree)?;
                 crate::error::positive("dt", e.dt)?;
+            }
+            IntegratorSpec::Krylov(k) => {
+                crate::error::positive("rtol", k.rtol)?;
+                if !(2..=MAX_KRYLOV_DIM).contains(&k.m) {
+                    return Err(Error::invalid(
+                        "m",
+                        k.m,
+                        format!("the Krylov dimension must be in 2 … {MAX_KRYLOV_DIM}"),
+                    ));
+                }
             }
         }
         Ok(())
@@ -300,18 +336,24 @@ impl IntegratorSpec {
                 fixed()?,
                 e.from,
             )),
+            IntegratorSpec::Krylov(k) => {
+                // the error bound is relative to ‖P‖₁: atol does not apply
+                let rtol = crate::error::positive("rtol", rtol.unwrap_or(k.rtol))?;
+                Box::new(Krylov::new(op, rtol, k.m))
+            }
         })
     }
 }
 
 /// The descriptions of all integrator families, in the order of [`IntegratorSpec`].
-pub fn integrators() -> [&'static IntegratorInfo; 5] {
+pub fn integrators() -> [&'static IntegratorInfo; 6] {
     [
         &ForwardEuler::INFO,
         &Theta::INFO,
         &TrBdf2::INFO,
         &Mol::INFO,
         &RationalExp::INFO,
+        &Krylov::INFO,
     ]
 }
 
@@ -334,6 +376,7 @@ mod tests {
                 from: ExpOrigin::Start,
                 dt: 2.0,
             }),
+            IntegratorSpec::Krylov(KrylovSpec { rtol: 1e-7, m: 20 }),
         ];
         v.extend(MolMethod::ALL.map(|method| {
             IntegratorSpec::Mol(MolSpec {
@@ -376,6 +419,7 @@ mod tests {
             "tr-bdf2",
             "mol",
             "rational-exp",
+            "krylov",
         ] {
             assert!(msg.contains(k), "{msg}");
         }

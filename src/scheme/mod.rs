@@ -35,8 +35,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 pub use integrator::{
-    integrators, ForwardEulerSpec, IntegratorInfo, IntegratorSpec, MolSpec, RationalExpSpec,
-    StepKind, ThetaSpec, DEFAULT_ATOL, DEFAULT_DT, DEFAULT_EXP_DT, DEFAULT_RTOL, DEFAULT_SAFETY,
+    integrators, ForwardEulerSpec, IntegratorInfo, IntegratorSpec, KrylovSpec, MolSpec,
+    RationalExpSpec, StepKind, ThetaSpec, DEFAULT_ATOL, DEFAULT_DT, DEFAULT_EXP_DT, DEFAULT_RTOL,
+    DEFAULT_SAFETY,
 };
 pub use table::{catalogue_table_markdown, catalogue_table_text, CardRow};
 
@@ -169,6 +170,7 @@ impl Scheme {
     pub fn rtol(&self) -> Option<f64> {
         match &self.integrator {
             IntegratorSpec::Mol(m) => Some(m.rtol),
+            IntegratorSpec::Krylov(k) => Some(k.rtol),
             IntegratorSpec::ForwardEuler(_)
             | IntegratorSpec::Theta(_)
             | IntegratorSpec::TrBdf2(_)
@@ -183,7 +185,8 @@ impl Scheme {
             IntegratorSpec::ForwardEuler(_)
             | IntegratorSpec::Theta(_)
             | IntegratorSpec::TrBdf2(_)
-            | IntegratorSpec::RationalExp(_) => None,
+            | IntegratorSpec::RationalExp(_)
+            | IntegratorSpec::Krylov(_) => None,
         }
     }
 
@@ -228,7 +231,7 @@ impl Scheme {
                 Some(dt) => crate::error::positive("dt", dt).map(Some),
                 None => Ok(Some(e.dt)),
             },
-            IntegratorSpec::Mol(_) => match requested {
+            IntegratorSpec::Mol(_) | IntegratorSpec::Krylov(_) => match requested {
                 Some(dt) => Err(Error::invalid(
                     "dt",
                     dt,

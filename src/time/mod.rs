@@ -11,10 +11,12 @@
 //! of the transfer models — only say how to take one step ([`Stepper`]); the one loop that
 //! walks them through the stop times, taking `dt` or the remainder before a stop, is
 //! [`Stepper`]'s blanket [`Propagator`] implementation. The adaptive method of lines
-//! ([`Mol`]) implements [`Propagator`] itself: its solver lives for one call.
+//! ([`Mol`]) and the Krylov exponential integrator ([`Krylov`]) implement [`Propagator`]
+//! themselves: they choose their own steps.
 
 mod exponential;
 mod forward_euler;
+mod krylov;
 mod mol;
 mod theta;
 pub mod transfer;
@@ -22,6 +24,7 @@ mod trbdf2;
 
 pub use exponential::{Approximation, ExpOrigin, Rational, RationalExp, MAX_TALBOT_DEGREE};
 pub use forward_euler::ForwardEuler;
+pub use krylov::{Krylov, DEFAULT_KRYLOV_DIM, MAX_KRYLOV_DIM};
 pub use mol::{Mol, MolMethod, DEFAULT_MAX_STEPS, MAX_NEWTON_FAILS_PER_STEP};
 pub use theta::Theta;
 pub use trbdf2::TrBdf2;

@@ -383,12 +383,13 @@ pub fn jobs(spec: &SweepSpec) -> Result<Vec<Job>> {
 
 impl SweepRecord {
     /// Deterministic work of the run in cell-operations: N × (right-hand sides +
-    /// linear solves + factorisations + Jacobian evaluations), each an O(N) operation
-    /// on a tridiagonal operator. Unlike wall time it is the same on every machine and
+    /// linear solves + factorisations + Jacobian evaluations + other vector passes, e.g.
+    /// the Krylov orthogonalisation), each an O(N) operation on a tridiagonal operator. Unlike wall time it is the same on every machine and
     /// every run, so rankings by it reproduce.
     pub fn work(&self) -> f64 {
         let s = &self.stats;
-        let ops = s.rhs_evals + s.linear_solves + s.factorizations + s.jacobian_evals;
+        let ops =
+            s.rhs_evals + s.linear_solves + s.factorizations + s.jacobian_evals + s.vector_ops;
         self.job.cells as f64 * ops.max(1) as f64
     }
 }
