@@ -13,6 +13,9 @@ use crate::error::{num, Error, Result};
 
 /// Most cells of a grid (each vector of the density is 80 MB at this size).
 pub const MAX_CELLS: usize = 10_000_000;
+/// Largest |W| at either end of a domain: moments and the Monte Carlo power sums
+/// (up to W⁴ over 1e8 particles) must stay finite.
+pub const MAX_DOMAIN_END: f64 = 1e50;
 /// Most snapshot times of one run (t_end / every + 2).
 pub const MAX_SNAPSHOTS: usize = 100_000;
 /// Most density values kept over all snapshots of one run (cells × snapshots; 400 MB).
@@ -270,6 +273,20 @@ pub fn derivative(chars: usize, order: u8) -> Result<()> {
             format!("{chars} characters"),
             MAX_DERIVATIVE_CHARS.to_string(),
             "write the formula with fewer factors (expand products and powers of w)",
+        ));
+    }
+    Ok(())
+}
+
+/// Check that the domain's ends are within ±[`MAX_DOMAIN_END`].
+pub fn domain(a: f64, b: f64) -> Result<()> {
+    let end = a.abs().max(b.abs());
+    if end > MAX_DOMAIN_END {
+        return Err(over(
+            "domain end |W|",
+            format!("{} (domain [{}, {}])", num(end), num(a), num(b)),
+            num(MAX_DOMAIN_END),
+            "rescale W so that the domain lies within ±1e50",
         ));
     }
     Ok(())

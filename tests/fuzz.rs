@@ -609,6 +609,9 @@ fn long_campaign_report() {
     let (cli, cli_bad) = cli_campaign(1000, 99);
     println!("{}", report("library", &total));
     println!("{}", report("command line", &cli));
+    for b in &bad {
+        println!("FAILING CASE {b}");
+    }
     println!("wall {:.0} s", start.elapsed().as_secs_f64());
     bad.extend(cli_bad);
     assert!(bad.is_empty(), "{}", bad.join("\n\n"));

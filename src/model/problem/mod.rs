@@ -247,6 +247,7 @@ impl Problem {
                 origin: String::new(),
             }));
         }
+        crate::limits::domain(self.a, self.b).map_err(wrap)?;
         crate::error::positive("lr", self.lr).map_err(wrap)?;
         crate::error::positive("t_end", self.t_end).map_err(wrap)?;
         crate::error::positive("every", self.every).map_err(wrap)?;
