@@ -30,7 +30,7 @@ pub const MAX_POSITIONS: f64 = 1e8;
 pub const MAX_HISTOGRAM_COUNTERS: f64 = 2e8;
 /// Most per-datapoint gradient evaluations of a Monte Carlo run
 /// (particles × steps × batch).
-pub const MAX_GRADIENT_EVALUATIONS: f64 = 1e11;
+pub const MAX_GRADIENT_EVALUATIONS: f64 = 1e10;
 /// Largest batch size B.
 pub const MAX_BATCH: usize = 1_000_000_000;
 /// Most characters in one loss formula.
@@ -52,7 +52,7 @@ pub fn over(what: &str, requested: String, limit: String, hint: &str) -> Error {
     Error::Limit {
         what: what.into(),
         requested,
-        limit: limit.into(),
+        limit,
         hint: hint.into(),
         origin: String::new(),
     }

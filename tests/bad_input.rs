@@ -631,7 +631,7 @@ fn monte_carlo_sizes_are_checked_before_allocating() {
         &["mc", "--problem", p.to_str().unwrap(), "--out", o],
         &[
             "gradient evaluations = ",
-            "is over the limit of 100000000000",
+            "is over the limit of 10000000000",
         ],
     );
 }

@@ -373,7 +373,7 @@ fn library_campaign(n: usize, seed: u64) -> (BTreeMap<Class, usize>, Vec<String>
     let csvs = (csv_text(), formula());
     let mut counts = BTreeMap::new();
     let mut bad = Vec::new();
-    let limit = Duration::from_secs(20);
+    let limit = Duration::from_secs(30);
     let dir = tmp("lib", seed as usize);
     for i in 0..n {
         let d = dir.join(format!("{}", i % 8));
