@@ -93,6 +93,7 @@
 
 pub mod analysis;
 pub mod error;
+pub mod limits;
 pub mod model;
 #[cfg(feature = "cli")]
 pub mod reports;

@@ -323,7 +323,8 @@ fn non_positive_run_settings_are_refused() {
                 cells,
                 ..Default::default()
             });
-            assert_mentions(&msg, &["cells", &format!("= {cells}"), "ou"]);
+            // the cell count is a run setting: the message names the flag, not the problem
+            assert_mentions(&msg, &["cells", &format!("= {cells}"), "(from --cells)"]);
         }
     }
 }
@@ -515,4 +516,376 @@ fn binary_measures_an_unstable_explicit_run_and_writes_only_finite_numbers() {
         assert!(bad.is_empty(), "{name} contains {bad:?}");
     }
     eprintln!("unstable explicit run (dt = 3 × {limit:e}): outcome {outcome}; stdout:\n{stdout}");
+}
+
+// ------------------------------------------- reproducers of the fuzz campaign
+
+/// Run the binary with `args` (at most 60 s); return (exit code, stderr).
+fn run_bin(args: &[&str]) -> (Option<i32>, String) {
+    let mut child = bin()
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            use std::io::Read;
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
+            return (status.code(), err);
+        }
+        if start.elapsed().as_secs() > 60 {
+            let _ = child.kill();
+            panic!("probcurrent {args:?} ran over 60 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// The binary refuses `args` with exit code 1 and a message holding every needle.
+fn refused(args: &[&str], needles: &[&str]) -> String {
+    let (code, err) = run_bin(args);
+    assert_eq!(code, Some(1), "{args:?}: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_mentions(&err, needles);
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    err
+}
+
+const MAX: &str = "18446744073709551615";
+
+#[test]
+fn huge_cell_counts_are_over_the_limit_not_a_capacity_overflow() {
+    let out = temp_dir("huge-cells");
+    let o = out.to_str().unwrap();
+    let fragment = "cells = 18446744073709551615 is over the limit of 10000000";
+    refused(
+        &["solve", "--cells", MAX, "--out", o],
+        &[fragment, "--cells"],
+    );
+    refused(&["inspect", "--cells", MAX], &[fragment]);
+    refused(&["stationary", "--cells", MAX], &[fragment]);
+    refused(&["compare", "--cells", MAX, "--out", o], &[fragment]);
+    refused(
+        &["escape", "--from", "2", "--past", "1.5", "--cells", MAX],
+        &[fragment],
+    );
+    let jsonl = out.join("s.jsonl");
+    refused(
+        &[
+            "sweep",
+            "--reference-cells",
+            MAX,
+            "--out",
+            jsonl.to_str().unwrap(),
+        ],
+        &[fragment, "--reference-cells"],
+    );
+}
+
+#[test]
+fn monte_carlo_sizes_are_checked_before_allocating() {
+    let out = temp_dir("mc-sizes");
+    let o = out.to_str().unwrap();
+    refused(
+        &[
+            "mc",
+            "--problem",
+            "ou",
+            "--t-end",
+            "1e20",
+            "--particles",
+            "1",
+            "--out",
+            o,
+        ],
+        &["t_end = 1e20 is over the limit of 1000000000"],
+    );
+    refused(
+        &["mc", "--particles", MAX, "--out", o],
+        &["particles = 18446744073709551615 is over the limit of 100000000"],
+    );
+    let p = write_files(
+        "batch",
+        &[("b.toml", "base = \"seed\"\nbatch = 9223372036854775807\n")],
+    );
+    refused(
+        &["mc", "--problem", p.to_str().unwrap(), "--out", o],
+        &[
+            "batch = 9223372036854775807 is over the limit of 1000000000",
+            "b.toml",
+        ],
+    );
+    let p = write_files(
+        "batch-e9",
+        &[("b.toml", "base = \"seed\"\nbatch = 1000000000\n")],
+    );
+    refused(
+        &["mc", "--problem", p.to_str().unwrap(), "--out", o],
+        &[
+            "gradient evaluations = ",
+            "is over the limit of 10000000000",
+        ],
+    );
+}
+
+#[test]
+fn snapshot_lists_and_step_counts_are_bounded() {
+    let out = temp_dir("snapshots");
+    let o = out.to_str().unwrap();
+    refused(
+        &["solve", "--problem", "ou", "--every", "1e-300", "--out", o],
+        &[
+            "snapshots = ",
+            "is over the limit of 100000",
+            "raise --every",
+        ],
+    );
+    refused(
+        &["solve", "--problem", "ou", "--t-end", "1e300", "--out", o],
+        &["snapshots = 1e299"],
+    );
+    refused(
+        &[
+            "solve",
+            "--problem",
+            "ou",
+            "--cells",
+            "3",
+            "--dt",
+            "1e-300",
+            "--t-end",
+            "1",
+            "--out",
+            o,
+        ],
+        &["steps = ", "is over the limit of 1000000000", "raise --dt"],
+    );
+    let jsonl = out.join("s.jsonl");
+    let cache = out.join("cache");
+    refused(
+        &[
+            "sweep",
+            "--t-end",
+            "1e300",
+            "--out",
+            jsonl.to_str().unwrap(),
+            "--cache",
+            cache.to_str().unwrap(),
+        ],
+        &["reference cost = ", "raise --budget"],
+    );
+    refused(
+        &["sweep", "--dts", "1,nan", "--out", jsonl.to_str().unwrap()],
+        &["invalid --dts = NaN: must be finite and > 0"],
+    );
+}
+
+#[test]
+fn oversized_formulas_are_refused_quickly() {
+    let sum = |n: usize| vec!["w"; n].join("+");
+    let file = |f: &str| format!("[landscape]\nkind = \"formulas\"\nlosses = [\"{f}\", \"w^2\"]\n");
+    let (msg, _) = problem_error("f95", &[("f.toml", &file(&sum(95)))]);
+    assert_mentions(
+        &msg,
+        &["formula operators = 94 is over the limit of 60", "f.toml"],
+    );
+    let (msg, _) = problem_error("f5000", &[("f.toml", &file(&sum(5000)))]);
+    assert_mentions(
+        &msg,
+        &["formula length = 9999 characters is over the limit of 2000"],
+    );
+    assert!(msg.len() < 400, "{msg}");
+    let (msg, _) = problem_error("prod", &[("f.toml", &file(&vec!["w"; 14].join("*")))]);
+    assert_mentions(
+        &msg,
+        &["formula products (`*`, `/`, `^`) = 13 is over the limit of 12"],
+    );
+    // within the limits: 60 added terms parse on a 2 MB test thread
+    let text = file(&sum(61));
+    let p = write_files("f61", &[("f.toml", &text)]);
+    Problem::from_file(&p).unwrap();
+}
+
+#[test]
+fn scientific_literals_work_in_formulas() {
+    let text = "domain = [0.0, 3.0]\n[landscape]\nkind = \"formulas\"\n\
+                losses = [\"1e-5*w\", \"2.5E+3 - w\"]\n";
+    let p = write_files("sci", &[("sci.toml", text)]);
+    let prob = Problem::from_file(&p).unwrap();
+    assert!((prob.landscape.grad(0, 1.0) - 1e-5).abs() < 1e-20);
+    assert!((prob.landscape.loss(1, 1.0) - 2499.0).abs() < 1e-9);
+}
+
+#[test]
+fn the_initial_normal_with_tiny_mass_inside_is_drawn_without_a_loop() {
+    use probcurrent::analysis::montecarlo::{simulate, McSettings};
+    let p = write_files(
+        "tail",
+        &[("t.toml", "base = \"spreading\"\ndomain = [1.5, 5.0]\n")],
+    );
+    let prob = Problem::from_file(&p).unwrap();
+    let s = McSettings {
+        particles: 1000,
+        t_end: Some(1.0),
+        every: Some(1.0),
+        ..McSettings::default()
+    };
+    let r = simulate(&prob, &s, &|_, _| {}).unwrap();
+    let m0 = &r.moments[0];
+    // N(0, 0.2) truncated to [1.5, 5]: mean ≈ 1.5 + sd²/1.5 ≈ 1.527
+    assert!((m0.mean - 1.527).abs() < 0.01, "{m0:?}");
+    let out = temp_dir("tail-compare");
+    let (code, err) = run_bin(&[
+        "compare",
+        "--problem",
+        p.to_str().unwrap(),
+        "--particles",
+        "1000",
+        "--t-end",
+        "10",
+        "--every",
+        "10",
+        "--cells",
+        "100",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn problem_files_are_strict() {
+    let (msg, p) = problem_error(
+        "domain-mixed",
+        &[(
+            "d.toml",
+            "base = \"seed\"\ndomain = [0.0, 1.0, \"x\", {a = 1}]\n",
+        )],
+    );
+    assert_mentions(
+        &msg,
+        &[
+            &file_name(&p),
+            "line 2",
+            "invalid type: string \"x\", expected f64",
+        ],
+    );
+    let (msg, _) = problem_error(
+        "domain-3",
+        &[("d.toml", "base = \"seed\"\ndomain = [0.0, 1.0, 2.0]\n")],
+    );
+    assert_mentions(
+        &msg,
+        &["domain: need exactly two numbers [a, b], got 3 values"],
+    );
+    let (msg, _) = problem_error(
+        "region-low",
+        &[(
+            "r.toml",
+            "base = \"seed\"\n[[regions]]\nname = \"a\"\nlow = 0.5\n",
+        )],
+    );
+    assert_mentions(&msg, &["r.toml", "unknown key `low` (did you mean `lo`?)"]);
+    let (msg, _) = problem_error(
+        "initial-sdd",
+        &[(
+            "i.toml",
+            "base = \"seed\"\n[initial]\nkind = \"normal\"\nmean = 0.5\nsdd = 0.1\n",
+        )],
+    );
+    assert_mentions(&msg, &["i.toml", "unknown key `sdd` (did you mean `sd`?)"]);
+    let (msg, _) = problem_error(
+        "region-comma",
+        &[(
+            "c.toml",
+            "base = \"seed\"\n[[regions]]\nname = \"a,b\\nc\"\nhi = 1.0\n",
+        )],
+    );
+    assert_mentions(&msg, &["invalid region name = \"a,b\\nc\"", "CSV column"]);
+    let (msg, _) = problem_error(
+        "csv-dir",
+        &[(
+            "c.toml",
+            "[landscape]\nkind = \"dataset\"\ncsv = \".\"\nloss = \"(w*x-y)^2\"\n",
+        )],
+    );
+    assert_mentions(&msg, &["c.toml", "landscape.csv = \".\""]);
+    let long = format!("base = \"seed\"\nlr = {}x\n", "1".repeat(2000));
+    let (msg, _) = problem_error("long-line", &[("l.toml", &long)]);
+    assert_mentions(&msg, &["line 2", "…"]);
+    assert!(msg.len() < 400, "{} characters: {msg}", msg.len());
+}
+
+#[test]
+fn domains_narrower_than_a_normal_float_are_refused() {
+    let (msg, _) = problem_error(
+        "subnormal",
+        &[("s.toml", "base = \"seed\"\ndomain = [0.0, 1e-320]\n")],
+    );
+    assert_mentions(&msg, &["invalid domain [0, 1e-320]", "normal"]);
+    let e = Grid::new(1.0, 1.0 + 1e-15, 1000).unwrap_err().to_string();
+    assert_mentions(&e, &["below the resolution of the floats"]);
+}
+
+#[test]
+fn messages_name_the_flag_and_print_short_numbers() {
+    let out = temp_dir("flags");
+    let o = out.to_str().unwrap();
+    let err = refused(
+        &["solve", "--cells", "0", "--out", o],
+        &["invalid cells = 0", "(from --cells)"],
+    );
+    assert!(!err.contains("built-in problem"), "{err}");
+    refused(
+        &["solve", "--t-end=-1e-300", "--out", o],
+        &["invalid t_end = -1e-300: must be finite and > 0"],
+    );
+    let e = Error::SolverFailed {
+        t: f64::NAN,
+        reason: "singular matrix".into(),
+    };
+    assert_eq!(e.to_string(), "solver failed: singular matrix");
+}
+
+#[test]
+fn a_torn_last_sweep_record_is_repaired_on_resume() {
+    use probcurrent::testbed::sweep::{read_records, sweep, Knob, SweepSpec};
+    let d = temp_dir("torn");
+    let spec = SweepSpec {
+        problems: vec!["ou".into()],
+        knobs: vec![Knob::None],
+        cards: vec!["scharfetter-gummel".into()],
+        cells: vec![30, 40],
+        dt_factors: vec![],
+        dts: vec![1.0],
+        rtols: vec![],
+        t_end: Some(5.0),
+        reference_cells: 60,
+        cache_dir: d.join("cache"),
+        ..SweepSpec::default()
+    };
+    let out = d.join("s.jsonl");
+    assert_eq!(sweep(&spec, &out, None, &|_, _| {}).unwrap().len(), 2);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.ends_with('\n'));
+    // a kill mid-write leaves half a record without its newline
+    std::fs::write(&out, &text[..text.len() - 20]).unwrap();
+    assert_eq!(read_records(&out).unwrap().len(), 1);
+    assert_eq!(sweep(&spec, &out, None, &|_, _| {}).unwrap().len(), 2);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.ends_with('\n'));
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert_eq!(read_records(&out).unwrap().len(), 2);
+    // a whole last record without its newline is kept and completed
+    std::fs::write(&out, text.trim_end()).unwrap();
+    assert_eq!(sweep(&spec, &out, None, &|_, _| {}).unwrap().len(), 2);
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 2);
 }

@@ -5,5 +5,6 @@
 //! Nothing here knows about grids or time stepping.
 
 pub mod landscape;
+pub mod normal;
 pub mod problem;
 pub mod wide_narrow;

@@ -121,6 +121,11 @@ pub fn run_with_progress(
     problem.validate()?;
     let t_end = crate::error::positive("t_end", settings.t_end.unwrap_or(problem.t_end))?;
     let every = crate::error::positive("every", settings.every.unwrap_or(problem.every))?;
+    crate::limits::cells(settings.cells).map_err(|e| e.with_origin("--cells"))?;
+    let snapshots = crate::limits::snapshots(t_end, every)?;
+    if settings.keep_densities {
+        crate::limits::stored_values(settings.cells, snapshots)?;
+    }
     let grid = Grid::new(problem.a, problem.b, settings.cells)
         .map_err(|e| e.with_origin(&problem.origin))?;
     let flux = scheme.build_flux()?;
@@ -132,6 +137,9 @@ pub fn run_with_progress(
         (None, None) => None,
     };
     let dt = scheme.resolve_dt(&op, requested, settings.allow_unstable)?;
+    if let Some(dt) = dt {
+        crate::limits::steps(t_end, dt)?;
+    }
     let mut propagator = scheme.build_integrator(&op, dt, settings.rtol, settings.atol)?;
     let p0 = initial_density(problem, &grid)?;
     let mut report = blank_report(problem, grid, diagnostics);

@@ -76,6 +76,12 @@ pub fn run_transfer_with_progress(
     check_settings(kind, settings)?;
     let t_end = whole_steps("t_end", settings.t_end.unwrap_or(problem.t_end))?;
     let every = whole_steps("every", settings.every.unwrap_or(problem.every))?;
+    crate::limits::cells(settings.cells).map_err(|e| e.with_origin("--cells"))?;
+    crate::limits::steps(t_end as f64, 1.0)?;
+    let snapshots = crate::limits::snapshots(t_end as f64, every as f64)?;
+    if settings.keep_densities {
+        crate::limits::stored_values(settings.cells, snapshots)?;
+    }
     let grid = Grid::new(problem.a, problem.b, settings.cells)
         .map_err(|e| e.with_origin(&problem.origin))?;
     let transfer = Transfer::build(problem, grid, kind, options)?;

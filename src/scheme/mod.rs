@@ -121,7 +121,7 @@ impl Scheme {
     pub fn from_toml(text: &str, origin: &Path) -> Result<Scheme> {
         let s: Scheme = toml::from_str(text).map_err(|e| Error::Malformed {
             path: origin.to_path_buf(),
-            message: e.to_string(),
+            message: crate::error::toml_message(&e, text),
         })?;
         s.validate()
             .map_err(|e| e.with_origin(&format!("scheme card {}", origin.display())))?;

@@ -18,17 +18,31 @@ pub struct Grid {
 }
 
 impl Grid {
-    /// A grid of `n ≥ 3` cells on the finite interval a < b.
+    /// A grid of `n ≥ 3` cells on the finite interval a < b: the width b − a must be a
+    /// normal float, `n` at most [`crate::limits::MAX_CELLS`], and the cell width large
+    /// enough to move a face off both ends.
     pub fn new(a: f64, b: f64, n: usize) -> Result<Self> {
-        if !(a.is_finite() && b.is_finite() && a < b) {
+        if !(a.is_finite() && b.is_finite() && a < b && (b - a).is_normal()) {
             return Err(Error::BadDomain {
                 a,
                 b,
                 origin: String::new(),
             });
         }
-        if n < 3 {
-            return Err(Error::invalid("cells", n, "need at least 3 cells"));
+        crate::limits::cells(n)?;
+        let h = (b - a) / n as f64;
+        if !h.is_normal() || a + h <= a || b - h >= b {
+            return Err(Error::invalid(
+                "cells",
+                n,
+                format!(
+                    "cells of width {} on [{}, {}] are below the resolution of the \
+                     floats there: use fewer cells or a wider domain",
+                    crate::error::num(h),
+                    crate::error::num(a),
+                    crate::error::num(b)
+                ),
+            ));
         }
         Ok(Grid { a, b, n })
     }

@@ -121,6 +121,16 @@ impl<S: Stepper> Propagator for S {
         for &stop in stops {
             while t < stop {
                 let (h, t_new) = fixed_step(dt, t, stop);
+                if t_new <= t {
+                    return Err(Error::invalid(
+                        "dt",
+                        crate::error::num(dt),
+                        format!(
+                            "a step of this size cannot advance t = {}",
+                            crate::error::num(t)
+                        ),
+                    ));
+                }
                 self.advance(p, h, stats)?;
                 stats.steps += 1;
                 t = t_new;

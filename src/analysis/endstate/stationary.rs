@@ -233,8 +233,12 @@ fn broken_face(op: &Operator) -> Option<f64> {
 pub fn stationary(problem: &Problem, cells: usize) -> Result<StationaryReport> {
     let clock = Instant::now();
     problem.validate()?;
-    let grid =
-        Grid::new(problem.a, problem.b, cells).map_err(|e| e.with_origin(&problem.origin))?;
+    let grid = Grid::new(
+        problem.a,
+        problem.b,
+        crate::limits::cells(cells).map_err(|e| e.with_origin("--cells"))?,
+    )
+    .map_err(|e| e.with_origin(&problem.origin))?;
     let mut zf = problem.clone();
     zf.boundary = Boundary::ZeroFlux;
     let h = grid.h();

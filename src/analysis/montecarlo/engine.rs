@@ -14,12 +14,12 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rand::{RngExt, SeedableRng};
-use rand_distr::StandardNormal;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
 use crate::analysis::montecarlo::step::{McMode, StepRule};
 use crate::error::Result;
+use crate::model::normal::TruncatedNormal;
 use crate::model::problem::{Initial, Problem};
 use crate::space::grid::Grid;
 use crate::space::initial::initial_density;
@@ -104,17 +104,9 @@ impl Walls {
 pub enum Start {
     /// Every particle at one point (draws nothing).
     At(f64),
-    /// A normal density truncated to [a, b], by rejection.
-    Normal {
-        /// Mean before truncation.
-        mean: f64,
-        /// Standard deviation before truncation.
-        sd: f64,
-        /// Left end.
-        a: f64,
-        /// Right end.
-        b: f64,
-    },
+    /// A normal density truncated to [a, b], drawn by inverting its CDF (one uniform
+    /// per draw, however little of the normal lies inside).
+    Normal(TruncatedNormal),
     /// Cell masses on a grid: a cell by its cumulative mass, then uniform within it.
     Cells {
         /// The grid.
@@ -131,12 +123,9 @@ impl Start {
     pub fn of_problem(problem: &Problem, grid: &Grid) -> Result<Start> {
         let init = initial_density(problem, grid)?;
         if let Initial::Normal { mean, sd } = problem.initial {
-            return Ok(Start::Normal {
-                mean,
-                sd,
-                a: problem.a,
-                b: problem.b,
-            });
+            let t = TruncatedNormal::new(mean, sd, problem.a, problem.b)
+                .map_err(|e| e.with_origin(&problem.origin))?;
+            return Ok(Start::Normal(t));
         }
         let mut cdf = Vec::with_capacity(grid.n);
         let mut acc = 0.0;
@@ -152,13 +141,7 @@ impl Start {
     fn draw(&self, rng: &mut Xoshiro256PlusPlus) -> f64 {
         match self {
             Start::At(w) => *w,
-            Start::Normal { mean, sd, a, b } => loop {
-                let z: f64 = rng.sample(StandardNormal);
-                let w = mean + sd * z;
-                if (*a..=*b).contains(&w) {
-                    break w;
-                }
-            },
+            Start::Normal(t) => t.quantile(rng.random::<f64>()),
             Start::Cells { grid, cdf } => {
                 let total = cdf.last().copied().unwrap_or(1.0);
                 let u: f64 = rng.random::<f64>() * total;

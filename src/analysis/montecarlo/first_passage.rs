@@ -70,6 +70,9 @@ pub fn first_passage(
     max_steps: u64,
 ) -> Result<FirstPassage> {
     mode.check(problem, "use the Gaussian-kick model")?;
+    crate::limits::particles(particles)?;
+    let batch = problem.batch.max(2 * problem.landscape.len());
+    crate::limits::monte_carlo(particles, max_steps, 1, 1, batch, super::BLOCK)?;
     let engine = Engine {
         problem,
         mode,

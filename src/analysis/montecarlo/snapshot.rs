@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::analysis::montecarlo::engine::{Engine, Observer, Start, Walls};
 use crate::analysis::montecarlo::step::McMode;
 use crate::analysis::montecarlo::whole_steps;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::problem::{Boundary, Problem};
 use crate::space::grid::Grid;
 
@@ -62,6 +62,33 @@ impl Default for McSettings {
 }
 
 impl McSettings {
+    /// Check these settings on `problem` before anything is allocated: particles,
+    /// whole-step times, the mode, the histogram cells, and the memory and work of
+    /// the run against [`crate::limits`]. Returns the number of snapshots.
+    pub fn check(&self, problem: &Problem) -> Result<usize> {
+        crate::limits::particles(self.particles).map_err(|e| e.with_origin("--particles"))?;
+        let t_end = whole_steps("t_end", self.t_end.unwrap_or(problem.t_end))?;
+        let every = whole_steps("every", self.every.unwrap_or(problem.every))?;
+        self.mode
+            .check(problem, "use mode gd (S² = 0) or gaussian")?;
+        crate::limits::cells(self.cells).map_err(|e| e.with_origin("--cells"))?;
+        let snapshots = crate::limits::snapshots(t_end as f64, every as f64)?;
+        let batch = match self.mode {
+            McMode::Sgd => problem.batch,
+            McMode::Gd => problem.landscape.len(),
+            McMode::Gaussian => 2 * problem.landscape.len(),
+        };
+        crate::limits::monte_carlo(
+            self.particles,
+            t_end,
+            snapshots,
+            self.cells,
+            batch,
+            crate::analysis::montecarlo::engine::BLOCK,
+        )?;
+        Ok(snapshots)
+    }
+
     /// Settings on the same histogram grid and snapshot times as the density run
     /// `run`, so the two compare snapshot by snapshot.
     pub fn beside(
@@ -213,16 +240,12 @@ pub fn simulate(
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<McReport> {
     problem.validate()?;
-    if settings.particles == 0 {
-        return Err(Error::invalid("particles", 0, "need at least one particle"));
-    }
+    let snapshots = settings.check(problem)?;
     let t_end = whole_steps("t_end", settings.t_end.unwrap_or(problem.t_end))?;
     let every = whole_steps("every", settings.every.unwrap_or(problem.every))?;
-    settings
-        .mode
-        .check(problem, "use mode gd (S² = 0) or gaussian")?;
     let grid = Grid::new(problem.a, problem.b, settings.cells)?;
-    let mut snaps: Vec<u64> = (0..=t_end).step_by(every as usize).collect();
+    let mut snaps: Vec<u64> = Vec::with_capacity(snapshots);
+    snaps.extend((0..=t_end).step_by(every as usize));
     if *snaps.last().unwrap_or(&0) != t_end {
         snaps.push(t_end);
     }

@@ -83,7 +83,11 @@ impl<'a> StepRule<'a> {
             problem,
             mode,
             without: problem.sampling == Sampling::WithoutReplacement,
-            chosen: Vec::with_capacity(problem.batch),
+            // only sampling without replacement keeps the chosen indices (B ≤ n there)
+            chosen: Vec::with_capacity(match problem.sampling {
+                Sampling::WithoutReplacement => problem.batch.min(problem.landscape.len()),
+                Sampling::WithReplacement => 0,
+            }),
         }
     }
 

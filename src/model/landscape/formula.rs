@@ -80,15 +80,98 @@ pub fn normalize_unary_minus(text: &str) -> String {
     out
 }
 
+/// Rewrite number literals with an exponent (`1e-5`, `2.5E+3`, `3e8`) as plain
+/// decimals (`0.00001`, `2500`, `300000000`), which the parser reads; the value is
+/// the same float (the shortest decimal that reads back to it). A literal starts at
+/// a digit or `.` that does not continue a name (`x1e5` is a name).
+pub fn expand_exponent_literals(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let starts_literal = (c.is_ascii_digit() || c == b'.')
+            && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'));
+        if !starts_literal {
+            let ch = text[i..].chars().next().unwrap_or(' ');
+            out.push(ch);
+            i += ch.len_utf8();
+            continue;
+        }
+        let mut j = i;
+        while j < b.len() && (b[j].is_ascii_digit() || b[j] == b'.') {
+            j += 1;
+        }
+        let mut k = j;
+        if k < b.len() && (b[k] == b'e' || b[k] == b'E') {
+            k += 1;
+            if k < b.len() && (b[k] == b'+' || b[k] == b'-') {
+                k += 1;
+            }
+            let digits = k;
+            while k < b.len() && b[k].is_ascii_digit() {
+                k += 1;
+            }
+            let ends_name = k < b.len() && (b[k].is_ascii_alphabetic() || b[k] == b'_');
+            if k > digits && !ends_name {
+                if let Ok(v) = text[i..k].parse::<f64>() {
+                    if v.is_finite() {
+                        out.push_str(&format!("{v}"));
+                        i = k;
+                        continue;
+                    }
+                }
+            }
+        }
+        out.push_str(&text[i..j]);
+        i = j;
+    }
+    out
+}
+
+/// Stack of the thread that parses and differentiates a formula: exmex recurses once
+/// per operator, and a formula within the size limits must never overflow the stack of
+/// whatever thread reads it (test and worker threads have 2 MB).
+const PARSE_STACK: usize = 256 << 20;
+
 impl Formula {
+    /// Parse and differentiate `text` on a thread with a large stack (see
+    /// [`PARSE_STACK`]).
     fn parse(text: &str, origin: &str) -> Result<Self> {
+        crate::limits::formula(text).map_err(|e| {
+            let short: String = text.chars().take(40).collect();
+            let more = if short.len() < text.len() { "…" } else { "" };
+            e.with_origin(&format!("formula `{short}{more}`{origin}"))
+        })?;
+        std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .stack_size(PARSE_STACK)
+                .spawn_scoped(s, || Formula::parse_here(text, origin))
+                .map_err(|e| Error::Formula {
+                    formula: text.to_string(),
+                    origin: origin.to_string(),
+                    message: format!("cannot start the parser: {e}"),
+                })?
+                .join()
+                .unwrap_or_else(|_| {
+                    Err(Error::Formula {
+                        formula: text.to_string(),
+                        origin: origin.to_string(),
+                        message: "the parser failed on this formula".into(),
+                    })
+                })
+        })
+    }
+
+    fn parse_here(text: &str, origin: &str) -> Result<Self> {
         let err = |message: String| Error::Formula {
             formula: text.to_string(),
             origin: origin.to_string(),
             message,
         };
-        let loss =
-            FlatEx::<f64>::parse(&normalize_unary_minus(text)).map_err(|e| err(e.to_string()))?;
+        let expanded = expand_exponent_literals(text);
+        let loss = FlatEx::<f64>::parse(&normalize_unary_minus(&expanded))
+            .map_err(|e| err(format!("does not parse ({e})")))?;
         let vars: Vec<String> = loss.var_names().to_vec();
         let w_index = vars.iter().position(|v| v == "w");
         let (grad, curv) = match w_index {
@@ -97,10 +180,14 @@ impl Formula {
                     .clone()
                     .partial(i)
                     .map_err(|e| err(format!("cannot differentiate: {e}")))?;
+                crate::limits::derivative(g.unparse().len(), 1)
+                    .map_err(|e| e.with_origin(&format!("formula `{text}`{origin}")))?;
                 let c = g
                     .clone()
                     .partial(i)
                     .map_err(|e| err(format!("cannot differentiate twice: {e}")))?;
+                crate::limits::derivative(c.unparse().len(), 2)
+                    .map_err(|e| e.with_origin(&format!("formula `{text}`{origin}")))?;
                 (Some(g), Some(c))
             }
             None => (None, None),
@@ -423,5 +510,15 @@ mod tests {
         assert_eq!(n("2.5E+3 - w"), "2.5E+3 - w");
         assert_eq!(n("exp(-1e-3*w)"), "exp((0-1)*1e-3*w)");
         assert_eq!(n("(w*x - y)^2"), "(w*x - y)^2");
+    }
+
+    #[test]
+    fn exponent_literals_become_plain_decimals() {
+        use super::expand_exponent_literals as x;
+        assert_eq!(x("1e-5*w"), "0.00001*w");
+        assert_eq!(x("2.5E+3 - w"), "2500 - w");
+        assert_eq!(x("3e2*x1e5"), "300*x1e5");
+        assert_eq!(x("w^2 + exp(w)"), "w^2 + exp(w)");
+        assert_eq!(x("2e"), "2e");
     }
 }

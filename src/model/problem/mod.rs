@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{num, Error, Result};
 use crate::model::landscape::{seed_landscape, FormulaLandscape, Landscape};
 
 mod builder;
@@ -67,6 +67,7 @@ pub enum Initial {
 
 /// A named interval of the domain whose mass is reported.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Region {
     /// Name, used in the `mass_<name>` column.
     pub name: String,
@@ -235,19 +236,22 @@ impl Problem {
     pub fn validate(&self) -> Result<()> {
         let o = self.origin.as_str();
         let wrap = |e: Error| e.with_origin(o);
-        if !(self.a.is_finite() && self.b.is_finite() && self.a < self.b) {
+        if !(self.a.is_finite()
+            && self.b.is_finite()
+            && self.a < self.b
+            && (self.b - self.a).is_normal())
+        {
             return Err(wrap(Error::BadDomain {
                 a: self.a,
                 b: self.b,
                 origin: String::new(),
             }));
         }
+        crate::limits::domain(self.a, self.b).map_err(wrap)?;
         crate::error::positive("lr", self.lr).map_err(wrap)?;
         crate::error::positive("t_end", self.t_end).map_err(wrap)?;
         crate::error::positive("every", self.every).map_err(wrap)?;
-        if self.batch == 0 {
-            return Err(wrap(Error::invalid("batch", 0, "must be at least 1")));
-        }
+        crate::limits::batch(self.batch).map_err(wrap)?;
         if self.landscape.is_empty() {
             return Err(wrap(Error::invalid(
                 "landscape",
@@ -317,11 +321,12 @@ impl Problem {
             }
         }
         for r in &self.regions {
+            check_region_name(&r.name).map_err(wrap)?;
             let (lo, hi) = (r.lo.unwrap_or(self.a), r.hi.unwrap_or(self.b));
             if !(lo.is_finite() && hi.is_finite() && lo < hi) {
                 return Err(wrap(Error::invalid(
                     format!("region `{}`", r.name),
-                    format!("[{lo}, {hi}]"),
+                    format!("[{}, {}]", num(lo), num(hi)),
                     "need finite lo < hi",
                 )));
             }
@@ -343,13 +348,51 @@ impl Problem {
         })?;
         let file: ProblemFile = toml::from_str(&text).map_err(|e| Error::Malformed {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            message: crate::error::toml_message(&e, &text),
         })?;
         file.build(
             path.parent().unwrap_or(Path::new(".")),
             &path.display().to_string(),
         )
     }
+}
+
+/// A file error met while reading the file named by `field` (= `value`) of the problem
+/// file `origin`: reported against the problem file, naming the field.
+fn in_field(e: Error, field: &str, value: &Path, origin: &str) -> Error {
+    match e {
+        Error::Io { path, source } => Error::Malformed {
+            path: origin.into(),
+            message: format!(
+                "{field} = \"{}\": cannot read {}: {source}",
+                value.display(),
+                path.display()
+            ),
+        },
+        Error::Malformed { path, message } => Error::Malformed {
+            path: origin.into(),
+            message: format!(
+                "{field} = \"{}\" ({}): {message}",
+                value.display(),
+                path.display()
+            ),
+        },
+        other => other,
+    }
+}
+
+/// A region name becomes a CSV column (`mass_<name>`): letters, digits, `_`, `-` and
+/// `.` only, 1 to 64 of them.
+fn check_region_name(name: &str) -> Result<()> {
+    let ok = |c: char| c.is_alphanumeric() || matches!(c, '_' | '-' | '.');
+    if name.is_empty() || name.chars().count() > 64 || !name.chars().all(ok) {
+        return Err(Error::invalid(
+            "region name",
+            format!("{name:?}"),
+            "use 1 to 64 letters, digits, `_`, `-` or `.` (it names a CSV column)",
+        ));
+    }
+    Ok(())
 }
 
 /// A landscape as written in a problem file (`[landscape]` table).
@@ -425,8 +468,8 @@ pub struct ProblemFile {
     pub batch: Option<usize>,
     /// `with-replacement` (default) or `without-replacement`.
     pub sampling: Option<Sampling>,
-    /// Domain [a, b].
-    pub domain: Option<[f64; 2]>,
+    /// Domain [a, b] (exactly two numbers).
+    pub domain: Option<Vec<f64>>,
     /// `zero-flux` (default) or `absorbing`.
     pub boundary: Option<Boundary>,
     /// Initial density.
@@ -491,9 +534,10 @@ impl ProblemFile {
                         None => f,
                     })
                 }
-                LandscapeSpec::Dataset { csv, loss } => {
-                    Arc::new(FormulaLandscape::from_csv(&loss, &dir.join(csv))?)
-                }
+                LandscapeSpec::Dataset { csv, loss } => Arc::new(
+                    FormulaLandscape::from_csv(&loss, &dir.join(&csv))
+                        .map_err(|e| in_field(e, "landscape.csv", &csv, origin))?,
+                ),
             };
         }
         if let Some(v) = self.lr {
@@ -505,7 +549,16 @@ impl ProblemFile {
         if let Some(v) = self.sampling {
             p.sampling = v;
         }
-        if let Some([a, b]) = self.domain {
+        if let Some(d) = self.domain {
+            let [a, b] = d[..] else {
+                return Err(Error::Malformed {
+                    path: origin.into(),
+                    message: format!(
+                        "domain: need exactly two numbers [a, b], got {} values",
+                        d.len()
+                    ),
+                });
+            };
             p.a = a;
             p.b = b;
         }
@@ -517,8 +570,9 @@ impl ProblemFile {
                 InitialSpec::Normal { mean, sd } => Initial::Normal { mean, sd },
                 InitialSpec::Uniform => Initial::Uniform,
                 InitialSpec::Csv { path } => {
-                    let full = dir.join(path);
-                    let (cols, rows) = crate::model::landscape::read_numeric_csv(&full)?;
+                    let full = dir.join(&path);
+                    let (cols, rows) = crate::model::landscape::read_numeric_csv(&full)
+                        .map_err(|e| in_field(e, "initial.path", &path, origin))?;
                     let col = |name: &str| {
                         cols.iter()
                             .position(|c| c == name)

@@ -16,7 +16,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, OpenOptions};
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -461,8 +461,7 @@ pub fn sweep(
             ));
         }
     }
-    crate::error::positive("tol", spec.tol)?;
-    crate::error::positive("budget", spec.budget)?;
+    spec.check()?;
     let all = jobs(spec)?;
     let done: BTreeMap<String, SweepRecord> = read_records(out)?
         .into_iter()
@@ -493,6 +492,7 @@ pub fn sweep(
             source,
         })?;
     }
+    repair_tail(out)?;
     let file = OpenOptions::new()
         .create(true)
         .append(true)
@@ -510,9 +510,12 @@ pub fn sweep(
             let pk = format!("{}|{}", j.problem, j.knob.label());
             let (p, r) = &problems[&pk];
             let rec = run_job(j, p, r, spec);
-            if let Ok(line) = serde_json::to_string(&rec) {
+            if let Ok(mut line) = serde_json::to_string(&rec) {
+                // one write per record, newline included: a kill leaves at most one
+                // torn last line, which `repair_tail` removes on resume
+                line.push('\n');
                 if let Ok(mut f) = writer.lock() {
-                    let _ = writeln!(f, "{line}");
+                    let _ = f.write_all(line.as_bytes());
                 }
             }
             progress(
@@ -529,6 +532,64 @@ pub fn sweep(
         .collect();
     all.sort_by_key(|r| r.job.index);
     Ok(all)
+}
+
+/// Make a records file end on a whole line before appending to it: a last line without
+/// its newline (a run killed mid-write) is completed when it holds a whole record and
+/// cut off otherwise (the job is then run again).
+fn repair_tail(path: &Path) -> Result<()> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io(e)),
+    };
+    if bytes.last().is_none_or(|b| *b == b'\n') {
+        return Ok(());
+    }
+    let start = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let whole = serde_json::from_slice::<SweepRecord>(&bytes[start..]).is_ok();
+    let f = OpenOptions::new().write(true).open(path).map_err(io)?;
+    if whole {
+        let mut f = f;
+        f.seek(std::io::SeekFrom::End(0)).map_err(io)?;
+        f.write_all(b"\n").map_err(io)
+    } else {
+        f.set_len(start as u64).map_err(io)
+    }
+}
+
+impl SweepSpec {
+    /// Check every value of the spec: tolerances, budget and steps finite and positive,
+    /// cell counts within [`crate::limits::MAX_CELLS`]; a NaN step would otherwise make
+    /// records that cannot be read back.
+    pub fn check(&self) -> Result<()> {
+        use crate::error::positive;
+        positive("tol", self.tol)?;
+        positive("budget", self.budget)?;
+        positive("reference dt", self.reference_dt)?;
+        if let Some(t) = self.t_end {
+            positive("t_end", t)?;
+        }
+        for (what, list) in [
+            ("--dts", &self.dts),
+            ("--dt-factors", &self.dt_factors),
+            ("--rtols", &self.rtols),
+        ] {
+            for &v in list {
+                positive(what, v)?;
+            }
+        }
+        for &n in &self.cells {
+            crate::limits::cells(n).map_err(|e| e.with_origin("--cells"))?;
+        }
+        crate::limits::cells(self.reference_cells)
+            .map_err(|e| e.with_origin("--reference-cells"))?;
+        Ok(())
+    }
 }
 
 /// Merge JSON-lines files (shards, or interrupted and resumed runs): one record per

@@ -99,6 +99,22 @@ pub fn reference(problem: &Problem, label: &str, spec: &SweepSpec) -> Result<Ref
             }
         }
     }
+    // a cached reference costs nothing; a new one is held to the sweep's budget
+    let cost = t_end / spec.reference_dt * spec.reference_cells as f64;
+    if !(cost.is_finite() && cost <= spec.budget) {
+        return Err(crate::limits::over(
+            "reference cost",
+            format!(
+                "{} cell-steps (t_end / dt × cells = {} / {} × {})",
+                crate::error::num(cost),
+                crate::error::num(t_end),
+                crate::error::num(spec.reference_dt),
+                spec.reference_cells
+            ),
+            crate::error::num(spec.budget),
+            "lower --t-end or --reference-cells, or raise --budget",
+        ));
+    }
     let rep = run(
         problem,
         &scheme,

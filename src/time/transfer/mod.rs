@@ -212,12 +212,20 @@ impl TransferOptions {
 
 /// A time in whole SGD steps: `v` must be an integer ≥ 1 (to 1e-9).
 pub fn whole_steps(what: &str, v: f64) -> Result<u64> {
+    if v.is_finite() && v > crate::limits::MAX_STEPS {
+        return Err(crate::limits::over(
+            what,
+            crate::error::num(v),
+            crate::error::num(crate::limits::MAX_STEPS),
+            "discrete-time processes take one step per SGD step: lower --t-end",
+        ));
+    }
     if v.is_finite() && v >= 1.0 && (v - v.round()).abs() < 1e-9 {
         Ok(v.round() as u64)
     } else {
         Err(Error::invalid(
             what,
-            v,
+            crate::error::num(v),
             "discrete-time processes count time in whole SGD steps: give an integer >= 1",
         ))
     }
