@@ -102,6 +102,22 @@ pub fn snapshot_times(t_end: f64, every: f64) -> Vec<f64> {
     ts
 }
 
+/// Check the problem and the settings that do not depend on the scheme (t_end,
+/// snapshot interval, cells, the snapshot and stored-value limits); returns
+/// (t_end, every). [`run()`] calls it first; callers that run pilots or estimates
+/// call it before those, so a bad setting is named as itself.
+pub fn check_settings(problem: &Problem, settings: &RunSettings) -> Result<(f64, f64)> {
+    problem.validate()?;
+    let t_end = crate::error::positive("t_end", settings.t_end.unwrap_or(problem.t_end))?;
+    let every = crate::error::positive("every", settings.every.unwrap_or(problem.every))?;
+    crate::limits::cells(settings.cells).map_err(|e| e.with_origin("--cells"))?;
+    let snapshots = crate::limits::snapshots(t_end, every)?;
+    if settings.keep_densities {
+        crate::limits::stored_values(settings.cells, snapshots)?;
+    }
+    Ok((t_end, every))
+}
+
 /// Run `scheme` on `problem`: assemble, step to each snapshot, monitor, classify.
 ///
 /// Bad settings (zero cells, non-positive dt, explicit dt beyond the limit without
@@ -118,14 +134,7 @@ pub fn run_with_progress(
     progress: &mut dyn FnMut(f64, f64),
 ) -> Result<RunReport> {
     let setup = Instant::now();
-    problem.validate()?;
-    let t_end = crate::error::positive("t_end", settings.t_end.unwrap_or(problem.t_end))?;
-    let every = crate::error::positive("every", settings.every.unwrap_or(problem.every))?;
-    crate::limits::cells(settings.cells).map_err(|e| e.with_origin("--cells"))?;
-    let snapshots = crate::limits::snapshots(t_end, every)?;
-    if settings.keep_densities {
-        crate::limits::stored_values(settings.cells, snapshots)?;
-    }
+    let (t_end, every) = check_settings(problem, settings)?;
     let grid = Grid::new(problem.a, problem.b, settings.cells)
         .map_err(|e| e.with_origin(&problem.origin))?;
     let flux = scheme.build_flux()?;

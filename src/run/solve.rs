@@ -133,6 +133,7 @@ pub fn solve_estimated(
             .as_deref()
             .unwrap_or(crate::scheme::DEFAULT_SCHEME),
     )?;
+    super::check_settings(problem, settings)?;
     if let Some(tol) = errors.tol {
         let (mut r, c) = solve_to_tolerance(problem, &scheme, settings, tol, errors.max_cells)?;
         r.choice = Some(c);

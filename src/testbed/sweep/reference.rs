@@ -3,6 +3,9 @@
 
 use std::fs;
 
+/// A new reference run may cost this many times the sweep's per-job budget.
+pub const REFERENCE_BUDGET_FACTOR: f64 = 10.0;
+
 use serde::{Deserialize, Serialize};
 
 use super::SweepSpec;
@@ -99,9 +102,12 @@ pub fn reference(problem: &Problem, label: &str, spec: &SweepSpec) -> Result<Ref
             }
         }
     }
-    // a cached reference costs nothing; a new one is held to the sweep's budget
+    // a cached reference costs nothing; a new one is held to REFERENCE_BUDGET_FACTOR
+    // times the per-job budget (it is one run, finer than any job, that every verdict
+    // needs; an unbounded t_end must still be refused)
     let cost = t_end / spec.reference_dt * spec.reference_cells as f64;
-    if !(cost.is_finite() && cost <= spec.budget) {
+    let allowed = REFERENCE_BUDGET_FACTOR * spec.budget;
+    if !(cost.is_finite() && cost <= allowed) {
         return Err(crate::limits::over(
             "reference cost",
             format!(
@@ -111,7 +117,10 @@ pub fn reference(problem: &Problem, label: &str, spec: &SweepSpec) -> Result<Ref
                 crate::error::num(spec.reference_dt),
                 spec.reference_cells
             ),
-            crate::error::num(spec.budget),
+            format!(
+                "{} ({REFERENCE_BUDGET_FACTOR} × the per-job budget)",
+                crate::error::num(allowed)
+            ),
             "lower --t-end or --reference-cells, or raise --budget",
         ));
     }
