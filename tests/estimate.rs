@@ -206,3 +206,21 @@ fn default_step_gets_the_ou_standard_deviation_within_one_percent() {
     let exact = var.sqrt();
     assert!((sd - exact).abs() <= 0.01 * exact, "sd {sd}, exact {exact}");
 }
+
+/// The rational exponential's `dt` is the span of one evaluation, not a step with a
+/// truncation error: the default-step rule leaves the card's value alone.
+#[test]
+fn the_default_step_rule_leaves_the_exponential_card_alone() {
+    let p = Problem::builtin("ou").unwrap();
+    let scheme = Scheme::resolve("scharfetter-gummel-exp").unwrap();
+    let s = RunSettings {
+        cells: 100,
+        t_end: Some(2.0),
+        ..RunSettings::default()
+    };
+    let (chosen, choice) = choose_step(&p, &scheme, &s).unwrap();
+    assert!(choice.is_none());
+    assert_eq!(chosen.dt, None);
+    let r = run(&p, &scheme, &chosen).unwrap();
+    assert_eq!(r.dt, Some(probcurrent::scheme::DEFAULT_EXP_DT));
+}

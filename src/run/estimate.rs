@@ -219,7 +219,14 @@ pub struct Choice {
 /// The settings of a run at time `t_end` on `problem`, and whether the default-step
 /// rule applies (a fixed-step implicit card with no step given).
 pub fn auto_step_applies(scheme: &Scheme, settings: &RunSettings) -> bool {
+    // the rational exponential's `dt` is the span of one evaluation, not a step with a
+    // truncation error: its card value stands
+    let exponential = matches!(
+        scheme.integrator,
+        crate::scheme::IntegratorSpec::RationalExp(_)
+    );
     scheme.step_kind() == StepKind::Implicit
+        && !exponential
         && settings.dt.is_none()
         && settings.dt_factor.is_none()
 }
