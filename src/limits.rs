@@ -38,8 +38,8 @@ pub const MAX_FORMULA_CHARS: usize = 2_000;
 /// Most operators (binary and unary) in one loss formula: exact differentiation of a
 /// formula grows with its size, and beyond this it is slow without being useful.
 pub const MAX_FORMULA_OPERATORS: usize = 60;
-/// Most multiplicative operators (`*`, `/`, `^`) in one loss formula: each doubles
-/// part of the derivative by the product rule.
+/// Most multiplicative operators (`*`, `/`, `^`) in one additive term of a loss
+/// formula: each doubles part of that term's derivative by the product rule.
 pub const MAX_FORMULA_PRODUCTS: usize = 12;
 /// Longest exact derivative (first or second) of one loss formula, in characters:
 /// every W of the grid evaluates it, and the product rule makes it grow fast.
@@ -229,10 +229,10 @@ pub fn formula(text: &str) -> Result<()> {
             "write a shorter formula, or use a dataset landscape for many similar terms",
         ));
     }
-    let products = text.chars().filter(|c| "*/^".contains(*c)).count();
+    let products = products_per_term(text);
     if products > MAX_FORMULA_PRODUCTS {
         return Err(over(
-            "formula products (`*`, `/`, `^`)",
+            "formula products (`*`, `/`, `^`) in one term",
             products.to_string(),
             MAX_FORMULA_PRODUCTS.to_string(),
             "write the formula with fewer factors, or use a dataset landscape",
@@ -258,6 +258,27 @@ pub fn formula(text: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// The most multiplicative operators (`*`, `/`, `^`) in one additive term of a formula
+/// (split at `+` and `-` outside parentheses). The product and quotient rules make a
+/// term's derivative grow with the factors inside it, while a sum's derivative is just
+/// the sum of its terms' (their total is bounded by [`MAX_FORMULA_OPERATORS`]).
+fn products_per_term(text: &str) -> usize {
+    let (mut depth, mut here, mut most) = (0usize, 0usize, 0usize);
+    for c in text.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            '+' | '-' if depth == 0 => here = 0,
+            '*' | '/' | '^' => {
+                here += 1;
+                most = most.max(here);
+            }
+            _ => {}
+        }
+    }
+    most
 }
 
 /// Check the size of a formula's `order`-th derivative (`chars` characters).

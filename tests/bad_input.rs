@@ -706,8 +706,15 @@ fn oversized_formulas_are_refused_quickly() {
     let (msg, _) = problem_error("prod", &[("f.toml", &file(&vec!["w"; 14].join("*")))]);
     assert_mentions(
         &msg,
-        &["formula products (`*`, `/`, `^`) = 13 is over the limit of 12"],
+        &["formula products (`*`, `/`, `^`) in one term = 13 is over the limit of 12"],
     );
+    // the limit is per additive term: five Gaussian bumps (15 products in all, 3 per
+    // term) are an ordinary loss and are accepted
+    let bumps: Vec<String> = (0..5)
+        .map(|k| format!("0.5*exp(0-2*(w-{k}.5)^2)"))
+        .collect();
+    let p = write_files("bumps", &[("f.toml", &file(&bumps.join(" + ")))]);
+    Problem::from_file(&p).unwrap();
     // within the limits: 60 added terms parse on a 2 MB test thread
     let text = file(&sum(61));
     let p = write_files("f61", &[("f.toml", &text)]);
