@@ -32,7 +32,7 @@ pub use rational::{Approximation, Rational, MAX_TALBOT_DEGREE};
 use num_complex::Complex64;
 use serde::{Deserialize, Serialize};
 
-use super::{check_len, check_stops, fixed_step, Flow, Observer, Propagator};
+use super::{check_len, Stepper};
 use crate::error::Result;
 use crate::space::linalg::ComplexTridiagLu;
 use crate::space::operator::{Operator, Tridiag};
@@ -63,6 +63,12 @@ pub struct RationalExp {
     cache: Vec<(f64, Vec<ComplexTridiagLu>)>,
     work: Vec<Complex64>,
     acc: Vec<f64>,
+    /// The density at the start of the run (origin `start`).
+    p0: Vec<f64>,
+    /// The density an evaluation starts from (scratch).
+    from: Vec<f64>,
+    /// Time since the start of the run.
+    elapsed: f64,
 }
 
 impl RationalExp {
@@ -82,6 +88,9 @@ impl RationalExp {
             cache: Vec::new(),
             work: Vec::new(),
             acc: Vec::new(),
+            p0: Vec::new(),
+            from: Vec::new(),
+            elapsed: 0.0,
         }
     }
 
@@ -145,46 +154,46 @@ impl RationalExp {
     }
 }
 
-impl Propagator for RationalExp {
+impl Stepper for RationalExp {
     fn name(&self) -> &str {
         RationalExp::INFO.kind
     }
 
-    fn propagate(
-        &mut self,
-        p: &mut [f64],
-        t0: f64,
-        stops: &[f64],
-        observer: &mut dyn Observer,
-        stats: &mut Stats,
-    ) -> Result<f64> {
-        check_stops(t0, stops)?;
-        check_len(p.len(), self.a.n())?;
+    fn dt(&self) -> f64 {
+        self.dt
+    }
+
+    fn start(&mut self, n: usize, _stats: &mut Stats) -> Result<()> {
+        check_len(n, self.a.n())?;
         self.cache.clear();
-        let p0 = p.to_vec();
-        let mut prev = p.to_vec();
-        let mut t = t0;
-        for &stop in stops {
-            while t < stop {
-                let (h, t_new) = fixed_step(self.dt, t, stop);
-                match self.origin {
-                    ExpOrigin::Previous => {
-                        prev.copy_from_slice(p);
-                        self.apply(h, &prev, p, stats)?;
-                    }
-                    ExpOrigin::Start => self.apply(t_new - t0, &p0, p, stats)?,
-                }
-                stats.steps += 1;
-                t = t_new;
-                if observer.step(t, p, stats) == Flow::Halt {
-                    return Ok(t);
-                }
-            }
-            if observer.stop(t, p, stats) == Flow::Halt {
-                return Ok(t);
-            }
+        self.p0.clear();
+        self.elapsed = 0.0;
+        Ok(())
+    }
+
+    /// One evaluation over the span `h`: from the last density, or (origin `start`)
+    /// from the initial one over the whole time elapsed.
+    fn advance(&mut self, p: &mut [f64], h: f64, stats: &mut Stats) -> Result<()> {
+        if self.p0.is_empty() {
+            self.p0.extend_from_slice(p);
         }
-        Ok(t)
+        self.elapsed += h;
+        // the density the evaluation starts from (one copy: cheap beside n/2 solves)
+        let mut from = std::mem::take(&mut self.from);
+        from.clear();
+        let tau = match self.origin {
+            ExpOrigin::Previous => {
+                from.extend_from_slice(p);
+                h
+            }
+            ExpOrigin::Start => {
+                from.extend_from_slice(&self.p0);
+                self.elapsed
+            }
+        };
+        let r = self.apply(tau, &from, p, stats);
+        self.from = from;
+        r
     }
 }
 
