@@ -7,4 +7,5 @@
 pub mod landscape;
 pub mod normal;
 pub mod problem;
+pub mod schedule;
 pub mod wide_narrow;

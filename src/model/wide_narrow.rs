@@ -160,6 +160,7 @@ pub fn wide_narrow_problem() -> Problem {
         noise_floor: 0.0,
         t_end: 4000.0,
         every: 200.0,
+        schedule: Default::default(),
         exact: None,
         origin: "built-in problem `wide-narrow`".into(),
     }

@@ -47,7 +47,9 @@ mod formula;
 
 pub use builtin::{ou_landscape, seed_landscape, spreading_landscape, vanishing_noise_landscape};
 pub use closure::{ClosureDatapoint, ClosureLandscape};
-pub use formula::{normalize_unary_minus, read_numeric_csv, FormulaLandscape};
+pub use formula::{
+    expand_exponent_literals, normalize_unary_minus, read_numeric_csv, FormulaLandscape,
+};
 
 use std::fmt;
 use std::sync::Arc;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::{Boundary, Exact, Initial, Problem, Region, Sampling};
 use crate::error::Result;
 use crate::model::landscape::Landscape;
+use crate::model::schedule::Schedules;
 
 impl Region {
     /// A region [lo, hi]; an absent end is the domain's.
@@ -49,6 +50,11 @@ pub struct ProblemBuilder {
 }
 
 impl ProblemBuilder {
+    /// Learning-rate and batch-size schedules (default constant).
+    pub fn schedule(mut self, schedule: Schedules) -> Self {
+        self.problem.schedule = schedule;
+        self
+    }
     /// Name (default `custom`).
     pub fn name(mut self, name: impl Into<String>) -> Self {
         let name = name.into();
@@ -163,6 +169,7 @@ impl Problem {
                 noise_floor: 0.0,
                 t_end: 1000.0,
                 every: 50.0,
+                schedule: Schedules::default(),
                 exact: None,
                 origin: "problem `custom`".into(),
             },

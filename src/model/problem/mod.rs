@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{num, Error, Result};
 use crate::model::landscape::{seed_landscape, FormulaLandscape, Landscape};
+use crate::model::schedule::Schedules;
 
 mod builder;
 mod builtin;
@@ -122,7 +123,7 @@ pub struct Problem {
     pub summary: String,
     /// The per-datapoint losses.
     pub landscape: Arc<dyn Landscape>,
-    /// Learning rate T (default 0.02 for `seed`).
+    /// Learning rate T (default 0.02 for `seed`); the base value of `schedule.lr`.
     pub lr: f64,
     /// Batch size B (default 1).
     pub batch: usize,
@@ -146,6 +147,9 @@ pub struct Problem {
     pub t_end: f64,
     /// Default snapshot interval.
     pub every: f64,
+    /// Learning-rate and batch-size schedules (default constant): T(t) = lr · m_T(t),
+    /// B(t) = round(batch · m_B(t)).
+    pub schedule: Schedules,
     /// Exact solution, for built-ins that have one.
     pub exact: Option<Exact>,
     /// Where the problem came from (built-in, or a file path), used in error messages.
@@ -252,6 +256,14 @@ impl Problem {
         crate::error::positive("t_end", self.t_end).map_err(wrap)?;
         crate::error::positive("every", self.every).map_err(wrap)?;
         crate::limits::batch(self.batch).map_err(wrap)?;
+        self.schedule
+            .lr
+            .check_on(self.t_end, "schedule.lr")
+            .map_err(wrap)?;
+        self.schedule
+            .batch
+            .check_on(self.t_end, "schedule.batch")
+            .map_err(wrap)?;
         if self.landscape.is_empty() {
             return Err(wrap(Error::invalid(
                 "landscape",
@@ -484,6 +496,8 @@ pub struct ProblemFile {
     pub t_end: Option<f64>,
     /// Snapshot interval.
     pub every: Option<f64>,
+    /// `[schedule.lr]` and `[schedule.batch]` tables (see [`Schedules`]).
+    pub schedule: Option<Schedules>,
 }
 
 impl ProblemFile {
@@ -606,6 +620,9 @@ impl ProblemFile {
         }
         if let Some(v) = self.every {
             p.every = v;
+        }
+        if let Some(s) = self.schedule {
+            p.schedule = s.checked().map_err(|e| e.with_origin(&from))?;
         }
         p.validate()?;
         Ok(p)
