@@ -408,12 +408,12 @@ mod tests {
     #[test]
     fn shapes_have_their_textbook_values() {
         let step = parse("kind = \"step\"\nevery = 100\nfactor = 0.5").unwrap();
-        assert_eq!(step.at(99.0), 1.0);
-        assert_eq!(step.at(100.0), 0.5);
-        assert_eq!(step.at(250.0), 0.25);
+        approx::assert_abs_diff_eq!(step.at(99.0), 1.0);
+        approx::assert_abs_diff_eq!(step.at(100.0), 0.5);
+        approx::assert_abs_diff_eq!(step.at(250.0), 0.25);
         let cos = parse("kind = \"cosine\"\nperiod = 1000").unwrap();
         assert!((cos.at(500.0) - 0.5).abs() < 1e-15);
-        assert_eq!(cos.at(2000.0), 0.0);
+        approx::assert_abs_diff_eq!(cos.at(2000.0), 0.0);
         let warm = parse("kind = \"exponential\"\nrate = 0.01\nwarmup = 10").unwrap();
         assert!((warm.at(5.0) - 0.5).abs() < 1e-15);
         assert!((warm.at(110.0) - (-1.0f64).exp()).abs() < 1e-15);
