@@ -7,7 +7,9 @@ steps W <- W - T g, mirrored at the walls 0 and 3 (then clipped, for safety). Pa
 are processed in cache-sized chunks with preallocated buffers and in-place ufuncs; the
 datapoint draw is one random bit per particle (np.unpackbits of random bytes). One
 process per core (multiprocessing), each with its own generator and share of the
-particles. Both tools draw the initial truncated normal and run the same
+particles. Two more variants are timed for context: the pit gradient evaluated only at
+the particles that drew datapoint 2, and a plain stepper (whole arrays, an integer draw,
+np.where, clipping at the walls). Both tools draw the initial truncated normal and run the same
 particle-steps; throughput = particle-steps / wall seconds.
 """
 
@@ -72,12 +74,26 @@ def chunk_steps(rng, w, steps, mode):
         np.clip(w, seed.A, seed.B, out=w)
 
 
+def plain_steps(rng, w, steps):
+    """The straightforward stepper: whole arrays, an integer draw per particle, both
+    gradients and np.where, clipping at the walls (no chunking, no in-place buffers)."""
+    for _ in range(steps):
+        j = rng.integers(0, 2, w.size)
+        shared = seed.wide_grad(w)
+        g = np.where(j == 1, shared + seed.pit_grad(w), shared)
+        w = np.clip(w - seed.LR * g, seed.A, seed.B)
+    return w
+
+
 def worker(args):
     """One process's share: (sum of final W, sum of W^2, count, CPU seconds)."""
     count, steps, seed_value, mode = args
     start = time.process_time()
     rng = np.random.default_rng(seed_value)
     total, total2 = 0.0, 0.0
+    if mode == "plain":
+        w = plain_steps(rng, initial(rng, count), steps)
+        return float(np.sum(w)), float(np.sum(w * w)), count, time.process_time() - start
     for lo in range(0, count, CHUNK):
         w = initial(rng, min(CHUNK, count - lo))
         chunk_steps(rng, w, steps, mode)
@@ -136,6 +152,7 @@ def main(binary, quick, tmp):
             npr = run_numpy(pool, processes, particles, steps, "select")
             np_best = npr if np_best is None or npr[0] < np_best[0] else np_best
         masked_best = run_numpy(pool, processes, particles, steps, "masked")
+        plain_best = run_numpy(pool, processes, particles, steps, "plain")
     rows = [
         ("probcurrent mc (its wall_s)", work / pc_best[0], work / pc_best[5], pc_best[2:4]),
         ("probcurrent mc (whole process)", work / pc_best[1], None, None),
@@ -143,6 +160,8 @@ def main(binary, quick, tmp):
          np_best[1:3]),
         ("numpy stepper, pit gradient where drawn", work / masked_best[0],
          work / masked_best[3], masked_best[1:3]),
+        ("numpy stepper, plain (whole arrays, clip)", work / plain_best[0],
+         work / plain_best[3], plain_best[1:3]),
     ]
     print(f"  {'tool':<42}{'per wall s':>12}{'per CPU s':>12}{'mean W':>9}{'sd W':>8}")
     for name, rate, per_cpu, moments in rows:
@@ -157,3 +176,6 @@ def main(binary, quick, tmp):
           f"{rows[0][1] / fastest[1]:.2f}x per wall second, "
           f"{rows[0][2] / fastest[2]:.2f}x per CPU second "
           f"(whole process, wall: {rows[1][1] / fastest[1]:.2f}x; target >= 2.5x)")
+    plain = rows[4]
+    print(f"  ratio probcurrent mc / plain numpy stepper: {rows[0][1] / plain[1]:.2f}x per wall "
+          f"second, {rows[0][2] / plain[2]:.2f}x per CPU second")

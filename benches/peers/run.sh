@@ -45,6 +45,6 @@ else
 fi
 
 # one thread per numpy process: the peers get one core each, explicitly
-export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONDONTWRITEBYTECODE=1
 cd "$here"
 exec "$venv/bin/python" peers.py "$bin" "$@"
