@@ -73,7 +73,7 @@ def run_probcurrent(binary, tmp, ref, cases, grid, repeats):
         err = seed.w1(*seed.read_density(out, T_END), *ref)
         label = "probcurrent" if grid == "uniform" else "probcurrent --grid auto"
         chosen = "" if dt else " (chosen)"
-        rows.append(dict(tool=label, n=cells, dt=f"{run['dt']:g}{chosen}", w1=err,
+        rows.append(dict(tool=label, n=cells, dt=f"{run['dt']:.3g}{chosen}", w1=err,
                          time=best, whole=best_whole, setup=split[0], solve=split[1]))
     return rows
 
