@@ -161,6 +161,7 @@ pub fn wide_narrow_problem() -> Problem {
         t_end: 4000.0,
         every: 200.0,
         exact: None,
+        grid: crate::model::grid_choice::GridChoice::Uniform,
         origin: "built-in problem `wide-narrow`".into(),
     }
 }

@@ -164,6 +164,7 @@ impl Problem {
                 t_end: 1000.0,
                 every: 50.0,
                 exact: None,
+                grid: crate::model::grid_choice::GridChoice::Uniform,
                 origin: "problem `custom`".into(),
             },
         }

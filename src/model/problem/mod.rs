@@ -148,6 +148,8 @@ pub struct Problem {
     pub every: f64,
     /// Exact solution, for built-ins that have one.
     pub exact: Option<Exact>,
+    /// The grid the problem asks for (default uniform; a problem file's `[grid]`).
+    pub grid: crate::model::grid_choice::GridChoice,
     /// Where the problem came from (built-in, or a file path), used in error messages.
     pub origin: String,
 }
@@ -484,6 +486,8 @@ pub struct ProblemFile {
     pub t_end: Option<f64>,
     /// Snapshot interval.
     pub every: Option<f64>,
+    /// The grid: `[grid]` with `kind = "uniform" | "auto" | "edges"`.
+    pub grid: Option<crate::model::grid_choice::GridTable>,
 }
 
 impl ProblemFile {
@@ -606,6 +610,9 @@ impl ProblemFile {
         }
         if let Some(v) = self.every {
             p.every = v;
+        }
+        if let Some(g) = self.grid {
+            p.grid = g.resolve(p.a, p.b, dir, origin)?;
         }
         p.validate()?;
         Ok(p)
