@@ -42,7 +42,7 @@ fn throughput(c: &mut Criterion) {
 fn exact(grid: &Grid, m: f64, v: f64) -> Vec<f64> {
     let cdf = |x: f64| 0.5 * (1.0 + libm::erf((x - m) / (2.0 * v).sqrt()));
     (0..grid.n)
-        .map(|i| (cdf(grid.face(i + 1)) - cdf(grid.face(i))) / grid.h())
+        .map(|i| (cdf(grid.face(i + 1)) - cdf(grid.face(i))) / grid.width(0))
         .collect()
 }
 

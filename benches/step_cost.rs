@@ -42,7 +42,7 @@ fn step_cost(c: &mut Criterion) {
                 continue; // adaptive steps have no fixed cost: see the work-precision bench
             }
             let flux = scheme.build_flux().expect("flux");
-            let op = Operator::assemble(&problem, grid, flux.as_ref()).expect("operator");
+            let op = Operator::assemble(&problem, grid.clone(), flux.as_ref()).expect("operator");
             let dt = scheme.resolve_dt(&op, None, false).expect("dt");
             let mut integ = scheme
                 .build_integrator(&op, dt, None, None)
@@ -65,7 +65,7 @@ fn step_cost(c: &mut Criterion) {
         }
         // floor: a bare Thomas solve (no stored factorisation) of I − dt A, same size
         let flux = probcurrent::space::flux::by_name("scharfetter-gummel").expect("flux");
-        let op = Operator::assemble(&problem, grid, flux.as_ref()).expect("operator");
+        let op = Operator::assemble(&problem, grid.clone(), flux.as_ref()).expect("operator");
         let mut m = op.a.clone();
         for i in 0..n {
             m.lower[i] = -m.lower[i];

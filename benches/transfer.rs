@@ -49,7 +49,7 @@ fn step_cost(c: &mut Criterion) {
         .sample_size(20)
         .throughput(Throughput::Elements(N as u64));
     for kind in [TransferKind::Exact, TransferKind::Gaussian] {
-        let tr = Transfer::build(&problem, grid, kind, &TransferOptions::default())
+        let tr = Transfer::build(&problem, grid.clone(), kind, &TransferOptions::default())
             .expect("transfer matrix");
         let mut p = p0.clone();
         let mut q = vec![0.0; N];
@@ -62,7 +62,7 @@ fn step_cost(c: &mut Criterion) {
     }
     let scheme = Scheme::resolve("scharfetter-gummel").expect("scheme");
     let flux = scheme.build_flux().expect("flux");
-    let op = Operator::assemble(&problem, grid, flux.as_ref()).expect("operator");
+    let op = Operator::assemble(&problem, grid.clone(), flux.as_ref()).expect("operator");
     let mut integ = scheme
         .build_integrator(&op, Some(1.0), None, None)
         .expect("integrator");

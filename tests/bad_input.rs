@@ -334,7 +334,7 @@ fn explicit_step_beyond_the_limit_needs_allow_unstable() {
     let ou = Problem::builtin("ou").unwrap();
     let scheme = Scheme::resolve("explicit-upwind").unwrap();
     let grid = Grid::new(ou.a, ou.b, 100).unwrap();
-    let limit = Operator::assemble(&ou, grid, flux::by_name("upwind").unwrap().as_ref())
+    let limit = Operator::assemble(&ou, grid.clone(), flux::by_name("upwind").unwrap().as_ref())
         .unwrap()
         .explicit_limit();
     let dt = 2.0 * limit;
@@ -471,9 +471,13 @@ fn non_finite_tokens(text: &str) -> Vec<String> {
 fn binary_measures_an_unstable_explicit_run_and_writes_only_finite_numbers() {
     let seed = Problem::builtin("seed").unwrap();
     let grid = Grid::new(seed.a, seed.b, 600).unwrap();
-    let limit = Operator::assemble(&seed, grid, flux::by_name("upwind").unwrap().as_ref())
-        .unwrap()
-        .explicit_limit();
+    let limit = Operator::assemble(
+        &seed,
+        grid.clone(),
+        flux::by_name("upwind").unwrap().as_ref(),
+    )
+    .unwrap()
+    .explicit_limit();
     let dt = 3.0 * limit;
     let out_dir = temp_dir("bin-unstable");
     let out = bin()

@@ -381,7 +381,8 @@ fn exact_stationary_claims_hold_on_ou() {
         let mut worst = 0.0f64;
         for n in [50, 100, 200, 400] {
             let grid = Grid::new(p.a, p.b, n).unwrap();
-            let op = Operator::assemble(&p, grid, scheme.build_flux().unwrap().as_ref()).unwrap();
+            let op = Operator::assemble(&p, grid.clone(), scheme.build_flux().unwrap().as_ref())
+                .unwrap();
             let Some(num) = op.null_vector() else {
                 worst = f64::INFINITY;
                 continue;
@@ -393,7 +394,7 @@ fn exact_stationary_claims_hold_on_ou() {
                 .collect();
             let top = lnq.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
             let q: Vec<f64> = lnq.iter().map(|l| (l - top).exp()).collect();
-            let mass = q.iter().sum::<f64>() * grid.h();
+            let mass = q.iter().sum::<f64>() * grid.width(0);
             let qmax = q.iter().cloned().fold(0.0, f64::max) / mass;
             let err = num
                 .iter()

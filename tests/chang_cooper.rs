@@ -39,7 +39,7 @@ fn stationary_state_is_exact_on_ou() {
             .iter()
             .map(|x| -x * x / (2.0 * var))
             .collect();
-        let q = normalise_log(&lnq, op.grid.h());
+        let q = normalise_log(&lnq, op.grid.width(0));
         let (peak, pointwise) = errors(&p, &q);
         eprintln!("OU {FLUX} N = {n}: peak-relative {peak:.2e}, pointwise {pointwise:.2e}");
         assert!(
@@ -80,7 +80,7 @@ fn long_time_solution_is_the_gaussian_on_ou() {
         .iter()
         .map(|x| -x * x / (2.0 * var))
         .collect();
-    let q = normalise_log(&lnq, grid.h());
+    let q = normalise_log(&lnq, grid.width(0));
     let (peak, _) = errors(p, &q);
     eprintln!("OU {FLUX} N = {n}, t = 1e6: peak-relative {peak:.2e}");
     assert!(peak < 1e-10, "{peak:e}");

@@ -271,7 +271,7 @@ fn chain_solves_and_eigenvalues_are_exact_on_a_two_state_chain() {
     let grid = Grid::new(p.a, p.b, 300).unwrap();
     let op = Operator::assemble(
         &p,
-        grid,
+        grid.clone(),
         flux::by_name("scharfetter-gummel").unwrap().as_ref(),
     )
     .unwrap();
@@ -280,7 +280,7 @@ fn chain_solves_and_eigenvalues_are_exact_on_a_two_state_chain() {
     let (m, classes) = chain.long_time_limit(&m0).unwrap();
     assert_eq!(classes.len(), 1);
     let nv = op.null_vector().unwrap();
-    let h = grid.h();
+    let h = grid.width(0);
     for (a, b) in m.iter().zip(&nv) {
         assert!((a / h - b).abs() <= 1e-10 * b.max(1e-300));
     }

@@ -98,7 +98,7 @@ fn small_ou() -> (Operator, Vec<f64>) {
     let n = 24;
     let grid = Grid::new(ou.a, ou.b, n).unwrap();
     let flux = probcurrent::space::flux::by_name("scharfetter-gummel").unwrap();
-    let op = Operator::assemble(&ou, grid, flux.as_ref()).unwrap();
+    let op = Operator::assemble(&ou, grid.clone(), flux.as_ref()).unwrap();
     let mut dense = vec![0.0; n * n];
     for i in 0..n {
         dense[i * n + i] = op.a.diag[i];
@@ -249,7 +249,7 @@ fn seed_time_error_against_a_converged_reference() {
     let r = solve(&seed, &card(rtol, 30), cells, None, t_end);
     let q = last(&r);
     let w1 = wasserstein1(&grid, &q, &reference).unwrap();
-    let err = l1(&q, &reference) * grid.h();
+    let err = l1(&q, &reference) * grid.width(0);
     let peak = q.iter().cloned().fold(0.0, f64::max);
     eprintln!(
         "seed 2400 cells t 500 rtol {rtol:e}: W1 {w1:.3e}, L1 {err:.3e}, stats {:?}, min_p {:.3e}, peak {peak:.3e}, mass error {:.2e}, wall {:.2} s",
@@ -278,7 +278,7 @@ fn step_sizes_follow_the_spectrum() {
     let norm = |cells: usize| {
         let grid = Grid::new(seed.a, seed.b, cells).unwrap();
         let flux = probcurrent::space::flux::by_name("scharfetter-gummel").unwrap();
-        let op = Operator::assemble(&seed, grid, flux.as_ref()).unwrap();
+        let op = Operator::assemble(&seed, grid.clone(), flux.as_ref()).unwrap();
         (0..cells)
             .map(|j| {
                 op.a.diag[j].abs()

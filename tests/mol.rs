@@ -266,7 +266,12 @@ fn tsit45_step_cap_is_a_failure_not_a_hang() {
     let problem = Problem::builtin("seed").unwrap();
     let scheme = Scheme::resolve("mol-tsit45").unwrap();
     let grid = Grid::new(problem.a, problem.b, 1200).unwrap();
-    let op = Operator::assemble(&problem, grid, scheme.build_flux().unwrap().as_ref()).unwrap();
+    let op = Operator::assemble(
+        &problem,
+        grid.clone(),
+        scheme.build_flux().unwrap().as_ref(),
+    )
+    .unwrap();
     let mut p = probcurrent::space::initial::initial_density(&problem, &grid).unwrap();
     let mut mol = Mol::new(&op, "tsit45", 1e-6, 1e-9)
         .unwrap()
@@ -319,7 +324,7 @@ fn misuse_is_an_error_not_a_panic() {
     let problem = Problem::builtin("ou").unwrap();
     let grid = Grid::new(problem.a, problem.b, 50).unwrap();
     let flux = probcurrent::space::flux::by_name("scharfetter-gummel").unwrap();
-    let op = Operator::assemble(&problem, grid, flux.as_ref()).unwrap();
+    let op = Operator::assemble(&problem, grid.clone(), flux.as_ref()).unwrap();
     let mut p = probcurrent::space::initial::initial_density(&problem, &grid).unwrap();
     let mut stats = Stats::default();
     let mut seen = Times::default();

@@ -120,7 +120,7 @@ fn every_positive_card_carries_the_mass_out_of_the_noiseless_left_region() {
         )
         .unwrap();
         let snap = r.snapshots.last().unwrap();
-        let h = r.grid.h();
+        let h = r.grid.width(0);
         let left: f64 = snap
             .p
             .iter()

@@ -197,7 +197,13 @@ fn minibatch_enumeration() {
     let mut p = Problem::builtin("seed").unwrap();
     p.batch = 3;
     let grid = Grid::new(p.a, p.b, 300).unwrap();
-    let tr = Transfer::build(&p, grid, TransferKind::Exact, &TransferOptions::default()).unwrap();
+    let tr = Transfer::build(
+        &p,
+        grid.clone(),
+        TransferKind::Exact,
+        &TransferOptions::default(),
+    )
+    .unwrap();
     assert_eq!(tr.maps, 4);
     let sums = tr.matrix.column_sums();
     assert!(sums.iter().all(|s| (s - 1.0).abs() < 1e-12));
@@ -265,7 +271,7 @@ fn translations() {
                 deposit,
                 ..TransferOptions::default()
             };
-            let tr = Transfer::build(&p, grid, TransferKind::Exact, &o).unwrap();
+            let tr = Transfer::build(&p, grid.clone(), TransferKind::Exact, &o).unwrap();
             // column 10 (away from the walls)
             let mut x = vec![0.0; 100];
             x[10] = 1.0;
@@ -305,13 +311,13 @@ fn walls_reflect_or_absorb() {
     p.regions.clear();
     let grid = Grid::new(0.0, 1.0, 10).unwrap();
     let o = TransferOptions::default();
-    let tr = Transfer::build(&p, grid, TransferKind::Exact, &o).unwrap();
+    let tr = Transfer::build(&p, grid.clone(), TransferKind::Exact, &o).unwrap();
     let s = tr.matrix.column_sums();
     assert!(s.iter().all(|v| (v - 1.0).abs() < 1e-14));
     // cell 0 = [0, 0.1] ↦ [−0.05, 0.05], folded onto [0, 0.05]: all stays in cell 0
     assert!((tr.matrix.row(0).find(|e| e.0 == 0).unwrap().1 - 1.0).abs() < 1e-14);
     p.boundary = Boundary::Absorbing;
-    let tr = Transfer::build(&p, grid, TransferKind::Exact, &o).unwrap();
+    let tr = Transfer::build(&p, grid.clone(), TransferKind::Exact, &o).unwrap();
     let s = tr.matrix.column_sums();
     assert!((s[0] - 0.5).abs() < 1e-14, "{}", s[0]);
     assert!(s[1..].iter().all(|v| (v - 1.0).abs() < 1e-14));
@@ -442,7 +448,7 @@ proptest! {
         let grid = Grid::new(p.a, p.b, cells).unwrap();
         let kind = if gaussian { TransferKind::Gaussian } else { TransferKind::Exact };
         let o = TransferOptions { subcells, ..TransferOptions::default() };
-        let tr = Transfer::build(&p, grid, kind, &o).unwrap();
+        let tr = Transfer::build(&p, grid.clone(), kind, &o).unwrap();
         prop_assert!(tr.matrix.min_entry() > 0.0 || tr.matrix.nnz() == 0);
         for (j, s) in tr.matrix.column_sums().iter().enumerate() {
             if absorbing {

@@ -45,7 +45,7 @@ fn mass_against_a_wall_warns_without_changing_the_outcome() {
     assert!(e.t > 0.0 && e.t <= p.t_end, "{}", e.t);
     // at the end the mass is piled there: the last cell holds far more than 1e-3
     let last = r.snapshots.last().unwrap();
-    let h = r.grid.h();
+    let h = r.grid.width(0);
     assert!(last.p[last.p.len() - 1] * h > 1e-2);
     assert!(summary.contains("outcome ok"), "{summary}");
     assert!(

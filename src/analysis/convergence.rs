@@ -119,7 +119,8 @@ pub fn measure_orders(scheme: &Scheme) -> Result<Orders> {
     } else {
         let n = 200;
         let g = Grid::new(problem.a, problem.b, n)?;
-        let lim = Operator::assemble(&problem, g, scheme.build_flux()?.as_ref())?.explicit_limit();
+        let lim = Operator::assemble(&problem, g.clone(), scheme.build_flux()?.as_ref())?
+            .explicit_limit();
         let base = if scheme.step_kind() == StepKind::Explicit {
             0.8 * lim
         } else {
@@ -130,7 +131,7 @@ pub fn measure_orders(scheme: &Scheme) -> Result<Orders> {
             .iter()
             .map(|&dt| final_density(&problem, scheme, n, Some(dt)))
             .collect::<Result<_>>()?;
-        let h = g.h();
+        let h = g.width(0); // uniform
         let errs: Vec<(f64, f64)> = (0..dts.len() - 1)
             .map(|k| (dts[k], l1(&sols[k], &sols[k + 1], h)))
             .collect();
@@ -348,7 +349,8 @@ fn study_run(
     let steps = match scheme.step_kind() {
         StepKind::Explicit => {
             let flux = scheme.build_flux().map_err(|e| e.to_string())?;
-            let op = Operator::assemble(problem, grid, flux.as_ref()).map_err(|e| e.to_string())?;
+            let op = Operator::assemble(problem, grid.clone(), flux.as_ref())
+                .map_err(|e| e.to_string())?;
             t_end / (0.9 * op.explicit_limit())
         }
         _ => dt.map_or(0.0, |d| t_end / d),
@@ -390,14 +392,14 @@ fn study_run(
 /// about 40 000 points that include every face (F_h is linear in a cell, Φ smooth:
 /// quadrature error ~1e-9 on the built-in domains).
 pub fn w1_normal(grid: &Grid, p: &[f64], mean: f64, sd: f64) -> f64 {
-    let h = grid.h();
-    let mass: f64 = p.iter().sum::<f64>() * h;
+    let mass: f64 = grid.mass(p);
     let sub = 40_000usize.div_ceil(grid.n).max(1);
     let phi = |x: f64| 0.5 * libm::erfc(-(x - mean) / (sd * std::f64::consts::SQRT_2));
     let (mut sum, mut f, mut x0) = (0.0, 0.0, grid.a);
     let mut d0 = -phi(grid.a);
     for (i, v) in p.iter().enumerate() {
         let slope = v / mass;
+        let h = grid.width(i);
         for j in 1..=sub {
             let x1 = grid.face(i) + h * j as f64 / sub as f64;
             let d1 = f + slope * (x1 - grid.face(i)) - phi(x1);

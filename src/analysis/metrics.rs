@@ -58,8 +58,7 @@ pub use crate::run::estimate::w1_between;
 /// 1 right of `b`).
 pub fn w1_sample(grid: &Grid, p: &[f64], sorted: &[f64]) -> f64 {
     debug_assert!(sorted.windows(2).all(|w| w[0] <= w[1]), "sample not sorted");
-    let h = grid.h();
-    let mass: f64 = p.iter().sum::<f64>() * h;
+    let mass: f64 = grid.mass(p);
     let n_pts = sorted.len();
     match (mass != 0.0, n_pts > 0) {
         (false, false) => return 0.0,
@@ -70,8 +69,8 @@ pub fn w1_sample(grid: &Grid, p: &[f64], sorted: &[f64]) -> f64 {
     let mut f = Vec::with_capacity(grid.n + 1);
     let mut acc = 0.0;
     f.push(0.0);
-    for v in p {
-        acc += v * h;
+    for (i, v) in p.iter().enumerate() {
+        acc += v * grid.width(i);
         f.push(acc / mass);
     }
     let n = grid.n;
@@ -86,7 +85,7 @@ pub fn w1_sample(grid: &Grid, p: &[f64], sorted: &[f64]) -> f64 {
         while *ci + 1 < n && grid.face(*ci + 1) <= x {
             *ci += 1;
         }
-        let s = ((x - grid.face(*ci)) / h).clamp(0.0, 1.0);
+        let s = ((x - grid.face(*ci)) / grid.width(*ci)).clamp(0.0, 1.0);
         f[*ci] + s * (f[*ci + 1] - f[*ci])
     };
     let inv = 1.0 / n_pts as f64;
@@ -126,7 +125,6 @@ pub fn w1_sample(grid: &Grid, p: &[f64], sorted: &[f64]) -> f64 {
 /// Masses of a density in `bins` equal bins of [a, b] (exact: cells split by overlap).
 pub fn bin_masses(grid: &Grid, p: &[f64], bins: usize) -> Vec<f64> {
     let bw = (grid.b - grid.a) / bins as f64;
-    let h = grid.h();
     let mut out = vec![0.0; bins];
     for (i, v) in p.iter().enumerate() {
         let (l, r) = (grid.face(i), grid.face(i + 1));
@@ -134,7 +132,7 @@ pub fn bin_masses(grid: &Grid, p: &[f64], bins: usize) -> Vec<f64> {
         let k1 = (((r - grid.a) / bw).ceil().max(1.0) as usize).min(bins);
         for (k, o) in out.iter_mut().enumerate().take(k1).skip(k0) {
             let lo = grid.a + k as f64 * bw;
-            *o += v * h * grid.overlap(i, lo, lo + bw);
+            *o += v * grid.width(i) * grid.overlap(i, lo, lo + bw);
         }
     }
     out
@@ -163,7 +161,7 @@ mod tests {
     #[test]
     fn moving_a_cell_of_mass_costs_mass_times_distance() {
         let grid = Grid::new(0.0, 1.0, 10).unwrap();
-        let h = grid.h();
+        let h = grid.width(0);
         // all mass in cell 2, then in cell 5: W1 = 3h exactly
         let mut p = vec![0.0; 10];
         let mut q = vec![0.0; 10];
@@ -219,14 +217,14 @@ mod tests {
         // all mass uniform on cell 3 (width h), every particle at its centre: h/4
         let grid = Grid::new(0.0, 1.0, 100).unwrap();
         let mut p = vec![0.0; 100];
-        p[3] = 1.0 / grid.h();
+        p[3] = 1.0 / grid.width(0);
         let c = grid.centre(3);
         let w = w1_sample(&grid, &p, &[c; 1000]);
-        assert_relative_eq!(w, grid.h() / 4.0, max_relative = 1e-12);
+        assert_relative_eq!(w, grid.width(0) / 4.0, max_relative = 1e-12);
         // a point mass off-centre at x inside the cell: (u² + (h − u)²)/(2h)
-        let u = 0.3 * grid.h();
+        let u = 0.3 * grid.width(0);
         let w = w1_sample(&grid, &p, &[grid.face(3) + u]);
-        let h = grid.h();
+        let h = grid.width(0);
         assert_relative_eq!(
             w,
             (u * u + (h - u) * (h - u)) / (2.0 * h),

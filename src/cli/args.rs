@@ -77,6 +77,9 @@ pub struct InspectArgs {
     /// Number of cells (default: 600 for inspect, 1200 for stationary).
     #[arg(long)]
     pub cells: Option<usize>,
+    /// Grid: `uniform` or `auto` (default: the problem's `[grid]`, else uniform).
+    #[arg(long, value_enum)]
+    pub grid: Option<probcurrent::model::grid_choice::GridKind>,
 }
 
 #[derive(Args, Debug)]

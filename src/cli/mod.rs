@@ -22,6 +22,7 @@ use probcurrent::reports::{self, text};
 use probcurrent::run::solve::{solve_estimated, solve_model, ErrorChoice, ModelChoice};
 use probcurrent::run::{output::write_run, RunReport, RunSettings};
 use probcurrent::scheme::{catalogue, catalogue_table_text, Scheme, DEFAULT_SCHEME};
+use probcurrent::space::auto::grid_for;
 use probcurrent::testbed::{recommend, sweep};
 use probcurrent::{Grid, Operator};
 use progress::{Meter, WithProgress};
@@ -180,10 +181,10 @@ fn dispatch(command: Command, o: Out) -> Result<()> {
         Command::Inspect(a) => {
             let problem = Problem::resolve(&a.problem.problem)?;
             let scheme = Scheme::resolve(a.scheme.as_deref().unwrap_or(DEFAULT_SCHEME))?;
-            let cells = a.cells.unwrap_or(600);
-            o.result(&text::inspect(&problem, &scheme, cells)?);
+            let grid = grid_for(&problem, a.grid, a.cells.unwrap_or(600))?;
+            o.result(&text::inspect(&problem, &scheme, &grid)?);
             if o.json {
-                o.json(inspect_json(&problem, &scheme, cells)?)?;
+                o.json(inspect_json(&problem, &scheme, &grid)?)?;
             }
         }
         Command::Mc(a) => {
@@ -199,7 +200,10 @@ fn dispatch(command: Command, o: Out) -> Result<()> {
             o.json_text(|| object(&r, &[("files", files(&a.out, &names))]))?;
         }
         Command::Stationary(a) => {
-            let p = Problem::resolve(&a.problem.problem)?;
+            let mut p = Problem::resolve(&a.problem.problem)?;
+            if let Some(k) = a.grid {
+                p.grid = k.into();
+            }
             let r = endstate::stationary(&p, a.cells.unwrap_or(1200))?;
             o.result(&r.text());
             o.json_text(|| object(&r, &[]))?;
@@ -241,15 +245,19 @@ fn dispatch(command: Command, o: Out) -> Result<()> {
 
 /// The `--json` object of `inspect`: the problem, the card, the grid and the
 /// operator's diagnostics.
-fn inspect_json(problem: &Problem, scheme: &Scheme, cells: usize) -> Result<serde_json::Value> {
-    let grid = Grid::new(problem.a, problem.b, cells)?;
-    let op = Operator::assemble(problem, grid, scheme.build_flux()?.as_ref())?;
+fn inspect_json(problem: &Problem, scheme: &Scheme, grid: &Grid) -> Result<serde_json::Value> {
+    let op = Operator::assemble(problem, grid.clone(), scheme.build_flux()?.as_ref())?;
+    let ((i_lo, h_lo), (i_hi, h_hi)) = grid.extreme_cells();
     Ok(json!({
         "problem": problem.name,
         "scheme": scheme.name,
         "flux": op.flux.to_string(),
-        "cells": cells,
-        "h": grid.h(),
+        "cells": grid.n,
+        "grid": grid,
+        "h_min": h_lo,
+        "h_min_w": grid.centre(i_lo),
+        "h_max": h_hi,
+        "h_max_w": grid.centre(i_hi),
         "diagnostics": op.diagnostics(true),
     }))
 }

@@ -4,6 +4,7 @@
 //!
 //! Nothing here knows about grids or time stepping.
 
+pub mod grid_choice;
 pub mod landscape;
 pub mod normal;
 pub mod problem;

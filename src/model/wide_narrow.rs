@@ -162,6 +162,7 @@ pub fn wide_narrow_problem() -> Problem {
         every: 200.0,
         schedule: Default::default(),
         exact: None,
+        grid: crate::model::grid_choice::GridChoice::Uniform,
         origin: "built-in problem `wide-narrow`".into(),
     }
 }

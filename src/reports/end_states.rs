@@ -182,11 +182,11 @@ fn stationary_study() -> Result<StationaryStudy> {
 fn point_mass_study(runner: &dyn Runner) -> Result<PointMassStudy> {
     let seed = Problem::builtin("seed")?;
     let r_seed = stationary(&seed, CELLS)?;
-    let h = r_seed.grid.h();
     let atom = r_seed
         .point_masses
         .first()
         .map_or((2.0, f64::NAN), |p| (p.w, p.mass));
+    let h = r_seed.grid.width(r_seed.grid.locate(atom.0));
     let mut sp = seed.clone();
     sp.regions.push(Region {
         name: "atom".into(),

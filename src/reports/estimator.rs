@@ -155,7 +155,7 @@ fn final_density(r: &RunReport) -> Result<(Grid, Vec<f64>)> {
         .snapshots
         .last()
         .ok_or_else(|| Error::invalid("run", &r.problem, "kept no density"))?;
-    Ok((r.grid, snap.p.clone()))
+    Ok((r.grid.clone(), snap.p.clone()))
 }
 
 /// W1 between a run's final density and the exact normal solution's cell averages.

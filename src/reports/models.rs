@@ -47,11 +47,11 @@ fn fnum(v: f64) -> String {
 /// Expected W1 distance between an n-particle empirical distribution and density `p`:
 /// √(2/π) ∫ √(F(1 − F)/n) dW (the Monte Carlo noise floor of a W1 comparison).
 fn w1_noise_floor(grid: &Grid, p: &[f64], n: usize) -> f64 {
-    let h = grid.h();
-    let mass: f64 = p.iter().sum::<f64>() * h;
+    let mass: f64 = grid.mass(p);
     let mut f = 0.0;
     let mut sum = 0.0;
-    for v in p {
+    for (i, v) in p.iter().enumerate() {
+        let h = grid.width(i);
         let f_mid = (f + 0.5 * v * h / mass).clamp(0.0, 1.0);
         sum += h * (f_mid * (1.0 - f_mid) / n as f64).sqrt();
         f += v * h / mass;

@@ -154,17 +154,22 @@ pub fn diagnostics_text(header: &str, d: &Diagnostics) -> String {
 
 /// Assemble `scheme`'s operator for `problem` on `cells` cells and describe its
 /// a-priori diagnostics (what `probcurrent inspect` prints).
-pub fn inspect(problem: &Problem, scheme: &Scheme, cells: usize) -> Result<String> {
+pub fn inspect(problem: &Problem, scheme: &Scheme, grid: &Grid) -> Result<String> {
     problem.validate()?;
-    let grid = Grid::new(problem.a, problem.b, cells)?;
-    let op = Operator::assemble(problem, grid, scheme.build_flux()?.as_ref())?;
+    let op = Operator::assemble(problem, grid.clone(), scheme.build_flux()?.as_ref())?;
+    let ((i_lo, h_lo), (i_hi, h_hi)) = grid.extreme_cells();
     let header = format!(
-        "{} / {} (flux {}) on {} cells, h = {:.4e}",
+        "{} / {} (flux {}) on {} cells, {} grid\n  smallest cell {:.4e} at w = {:.6} (cell {i_lo})\n  \
+         largest cell  {:.4e} at w = {:.6} (cell {i_hi})",
         problem.name,
         scheme.name,
         op.flux,
-        cells,
-        grid.h()
+        grid.n,
+        grid.kind(),
+        h_lo,
+        grid.centre(i_lo),
+        h_hi,
+        grid.centre(i_hi),
     );
     Ok(diagnostics_text(&header, &op.diagnostics(true)))
 }

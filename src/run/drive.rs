@@ -64,8 +64,7 @@ pub fn drive(
         keep_densities,
         oscillation_note,
     } = plan;
-    let h = report.grid.h();
-    let mass0 = p.iter().sum::<f64>() * h;
+    let mass0 = report.grid.mass(&p);
     report.min_p = p.iter().cloned().fold(f64::INFINITY, f64::min);
     report.max_p = p.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     let mut stats = Stats::default();
@@ -77,7 +76,6 @@ pub fn drive(
         keep_densities,
         oscillation_note: oscillation_note.as_deref(),
         boundary,
-        h,
         mass0,
         t: 0.0,
         diverged: false,
@@ -130,7 +128,6 @@ struct Watch<'a> {
     /// Boundary condition (the wall-mass warning is for zero-flux walls).
     boundary: Boundary,
     /// Cell width.
-    h: f64,
     /// Initial mass.
     mass0: f64,
     /// Time of the last accepted step (not of a diverged one).
@@ -159,8 +156,8 @@ impl Watch<'_> {
 
 impl Observer for Watch<'_> {
     fn step(&mut self, t: f64, p: &[f64], stats: &Stats) -> Flow {
-        let s = scan(p);
-        if let Some(why) = self.monitors.blow_up(&s, self.h, self.mass0) {
+        let s = scan(p, &self.report.grid);
+        if let Some(why) = self.monitors.blow_up(&s, self.mass0) {
             self.report.record(Outcome::Diverged, t, stats.steps, why);
             self.diverged = true;
             return Flow::Halt;
@@ -191,7 +188,7 @@ impl Observer for Watch<'_> {
         }
         // the initial density is the user's choice, not a result: checked after t = 0
         if self.boundary == Boundary::ZeroFlux && t > 0.0 {
-            if let Some((wall, cell)) = self.monitors.mass_at_wall(p, self.h, m.mass) {
+            if let Some((wall, cell)) = self.monitors.mass_at_wall(p, &self.report.grid, m.mass) {
                 let w = match wall {
                     super::report::Wall::Left => self.report.grid.a,
                     super::report::Wall::Right => self.report.grid.b,

@@ -102,16 +102,20 @@ fn final_of(r: &RunReport) -> Option<Final> {
         return None;
     }
     Some(Final {
-        grid: r.grid,
+        grid: r.grid.clone(),
         p: snap.p.clone(),
     })
 }
 
 /// The settings of `report`'s run pinned down: the step (or tolerances) it used, given
 /// explicitly, so a comparison run changes only what it means to change.
+/// The grid is pinned too: a non-uniform grid by its edges, a uniform one by its kind.
 fn pinned(report: &RunReport, settings: &RunSettings) -> RunSettings {
+    let uniform = report.grid.is_uniform();
     RunSettings {
         cells: report.cells,
+        grid: uniform.then_some(crate::model::grid_choice::GridKind::Uniform),
+        edges: (!uniform).then(|| report.grid.faces().into()),
         dt: report.dt,
         dt_factor: None,
         t_end: Some(report.t_end),
@@ -141,8 +145,14 @@ pub fn estimate(
     // an explicit card cannot keep its step on the finer grid (its limit falls
     // about fourfold): it runs there at its own default step, whose time error is small
     let explicit = scheme.step_kind() == StepKind::Explicit;
+    // a non-uniform grid is refined by splitting every cell in two
+    let edges = match &base.edges {
+        Some(_) => Some(fine.grid.refined()?.faces().into()),
+        None => None,
+    };
     let s1 = RunSettings {
         cells: n1,
+        edges,
         dt: if explicit { None } else { base.dt },
         ..base.clone()
     };
@@ -443,21 +453,26 @@ fn tolerances(report: &RunReport) -> (f64, f64) {
 
 /// Cumulative distribution of a cell-average density at the faces of its grid.
 fn cdf(grid: &Grid, p: &[f64]) -> Vec<f64> {
-    let h = grid.h();
     let mut f = Vec::with_capacity(grid.n + 1);
     let mut acc = 0.0;
     f.push(0.0);
-    for v in p {
-        acc += v * h;
+    for (i, v) in p.iter().enumerate() {
+        acc += v * grid.width(i);
         f.push(acc);
     }
     f
 }
 
 fn cdf_at(grid: &Grid, f: &[f64], x: f64) -> f64 {
-    let s = ((x - grid.a) / grid.h()).clamp(0.0, grid.n as f64);
-    let i = (s.floor() as usize).min(grid.n - 1);
-    f[i] + (s - i as f64) * (f[i + 1] - f[i])
+    if x <= grid.a {
+        return 0.0;
+    }
+    if x >= grid.b {
+        return f[grid.n];
+    }
+    let i = grid.locate(x);
+    let s = ((x - grid.face(i)) / grid.width(i)).clamp(0.0, 1.0);
+    f[i] + s * (f[i + 1] - f[i])
 }
 
 /// Wasserstein-1 distance ∫|F_p − F_q| between densities on two grids of the same

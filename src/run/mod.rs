@@ -24,6 +24,7 @@ pub use transfer::{run_transfer, run_transfer_with, run_transfer_with_progress};
 use std::time::Instant;
 
 use crate::error::Result;
+use crate::model::grid_choice::GridKind;
 use crate::model::problem::Problem;
 use crate::scheme::Scheme;
 use crate::space::grid::Grid;
@@ -39,6 +40,14 @@ pub struct RunSettings {
     /// Number of finite-volume cells (default 600).
     #[cfg_attr(feature = "cli", arg(long, default_value_t = 600))]
     pub cells: usize,
+    /// Grid: `uniform` cells, or `auto` (cells equidistributing a monitor of the
+    /// landscape, see docs/schemes.md) (default: the problem's `[grid]`, else uniform).
+    #[cfg_attr(feature = "cli", arg(long, value_enum))]
+    pub grid: Option<GridKind>,
+    /// Explicit faces (a refined grid of the error estimate); when given they fix
+    /// the grid and `cells` must equal their number minus one.
+    #[cfg_attr(feature = "cli", arg(skip))]
+    pub edges: Option<std::sync::Arc<[f64]>>,
     /// Time step (default: the card's, a safety fraction of the explicit limit for
     /// explicit cards; `solve` chooses it by accuracy for fixed-step implicit cards).
     #[cfg_attr(feature = "cli", arg(long, allow_negative_numbers = true))]
@@ -75,6 +84,8 @@ impl Default for RunSettings {
     fn default() -> Self {
         RunSettings {
             cells: 600,
+            grid: None,
+            edges: None,
             dt: None,
             dt_factor: None,
             t_end: None,
@@ -118,6 +129,16 @@ pub fn check_settings(problem: &Problem, settings: &RunSettings) -> Result<(f64,
     Ok((t_end, every))
 }
 
+/// The grid of a run: the explicit `edges` of the settings if any, else the `--grid`
+/// kind (or the problem's own choice) with `cells` cells.
+pub fn settings_grid(problem: &Problem, settings: &RunSettings) -> Result<Grid> {
+    match &settings.edges {
+        Some(e) => Grid::from_edges_on(problem.a, problem.b, e.to_vec(), "refined grid")
+            .map_err(|e| e.with_origin(&problem.origin)),
+        None => crate::space::auto::grid_for(problem, settings.grid, settings.cells),
+    }
+}
+
 /// Run `scheme` on `problem`: assemble, step to each snapshot, monitor, classify.
 ///
 /// Bad settings (zero cells, non-positive dt, explicit dt beyond the limit without
@@ -135,10 +156,9 @@ pub fn run_with_progress(
 ) -> Result<RunReport> {
     let setup = Instant::now();
     let (t_end, every) = check_settings(problem, settings)?;
-    let grid = Grid::new(problem.a, problem.b, settings.cells)
-        .map_err(|e| e.with_origin(&problem.origin))?;
+    let grid = settings_grid(problem, settings)?;
     let flux = scheme.build_flux()?;
-    let op = Operator::assemble(problem, grid, flux.as_ref())?;
+    let op = Operator::assemble(problem, grid.clone(), flux.as_ref())?;
     let diagnostics = op.diagnostics(grid.n <= 20_000);
     let requested = match (settings.dt, settings.dt_factor) {
         (Some(dt), _) => Some(dt),

@@ -11,6 +11,7 @@
 use serde::Serialize;
 
 use super::report::{Moments, Wall};
+use crate::space::grid::Grid;
 
 /// Thresholds of the monitors.
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -64,14 +65,15 @@ impl Monitors {
 
 impl Monitors {
     /// Which wall has more than `wall_mass` of the snapshot's mass `mass` in its
-    /// outermost cell (cell width `h`), with the mass h·P there; the fuller wall when
-    /// both do. Meant for zero-flux walls (the caller checks the boundary).
-    pub fn mass_at_wall(&self, p: &[f64], h: f64, mass: f64) -> Option<(Wall, f64)> {
+    /// outermost cell of `grid`, with the mass h·P there; the fuller wall when both
+    /// do. Meant for zero-flux walls (the caller checks the boundary).
+    pub fn mass_at_wall(&self, p: &[f64], grid: &Grid, mass: f64) -> Option<(Wall, f64)> {
         let (first, last) = (*p.first()?, *p.last()?);
+        let (first, last) = (first * grid.width(0), last * grid.width(grid.n - 1));
         let (wall, cell) = if first >= last {
-            (Wall::Left, first * h)
+            (Wall::Left, first)
         } else {
-            (Wall::Right, last * h)
+            (Wall::Right, last)
         };
         (mass > 0.0 && cell > self.wall_mass * mass).then_some((wall, cell))
     }
@@ -114,34 +116,39 @@ pub struct Scan {
     pub lo: f64,
     /// Largest value.
     pub hi: f64,
-    /// Σ |P| (times h: the L1 norm).
+    /// Σ h_i |P_i|: the L1 norm.
     pub l1: f64,
     /// Every value finite.
     pub finite: bool,
 }
 
-/// Scan `p` once for the per-step monitors.
-pub fn scan(p: &[f64]) -> Scan {
+/// Scan `p` on `grid` once for the per-step monitors.
+pub fn scan(p: &[f64], grid: &Grid) -> Scan {
     let (mut lo, mut hi, mut l1, mut finite) = (f64::INFINITY, f64::NEG_INFINITY, 0.0, true);
-    for &v in p {
+    let uniform = grid.uniform_h();
+    for (i, &v) in p.iter().enumerate() {
         finite &= v.is_finite();
         lo = lo.min(v);
         hi = hi.max(v);
-        l1 += v.abs();
+        l1 += match uniform {
+            Some(_) => v.abs(),
+            None => v.abs() * grid.width(i),
+        };
     }
+    l1 *= uniform.unwrap_or(1.0);
     Scan { lo, hi, l1, finite }
 }
 
 impl Monitors {
-    /// Why a step counts as a blow-up, if it does: non-finite values, or h Σ|P| beyond
-    /// `growth_bound` times the initial mass `mass0` (cell width `h`).
-    pub fn blow_up(&self, s: &Scan, h: f64, mass0: f64) -> Option<String> {
+    /// Why a step counts as a blow-up, if it does: non-finite values, or Σ h_i |P_i|
+    /// beyond `growth_bound` times the initial mass `mass0`.
+    pub fn blow_up(&self, s: &Scan, mass0: f64) -> Option<String> {
         if !s.finite {
             Some("non-finite density values".to_string())
-        } else if s.l1 * h > self.growth_bound * mass0 {
+        } else if s.l1 > self.growth_bound * mass0 {
             Some(format!(
                 "L1 norm grew to {:.3e} × the initial mass",
-                s.l1 * h / mass0
+                s.l1 / mass0
             ))
         } else {
             None

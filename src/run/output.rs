@@ -56,19 +56,21 @@ pub fn write_moments(report: &RunReport, path: &Path) -> Result<()> {
     fs::write(path, s).map_err(io_err(path))
 }
 
-/// Write `density.csv`: `t,w,p`, one row per cell per snapshot.
+/// Write `density.csv`: `t,w,p,h` (time, cell centre, cell average, cell width), one
+/// row per cell per snapshot; Σ h·p over a snapshot's rows is its mass.
 pub fn write_density(report: &RunReport, path: &Path) -> Result<()> {
     let f = fs::File::create(path).map_err(io_err(path))?;
     let mut out = std::io::BufWriter::new(f);
-    writeln!(out, "t,w,p").map_err(io_err(path))?;
+    writeln!(out, "t,w,p,h").map_err(io_err(path))?;
     for snap in &report.snapshots {
         for (i, &v) in snap.p.iter().enumerate() {
             writeln!(
                 out,
-                "{},{},{}",
+                "{},{},{},{}",
                 num(snap.t, "t", path)?,
                 num(report.grid.centre(i), "w", path)?,
-                num(v, "density", path)?
+                num(v, "density", path)?,
+                num(report.grid.width(i), "h", path)?
             )
             .map_err(io_err(path))?;
         }

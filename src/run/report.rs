@@ -291,22 +291,21 @@ impl RunReport {
 
 /// Moments of density `p` on `grid` at time `t`, with region masses.
 pub fn moments(grid: &Grid, p: &[f64], t: f64, regions: &[(String, f64, f64)]) -> Moments {
-    let h = grid.h();
+    let h = grid.widths();
     let mut mass = 0.0;
     let mut m1 = 0.0;
     for (i, &v) in p.iter().enumerate() {
-        mass += v;
-        m1 += v * grid.centre(i);
+        mass += v * h[i];
+        m1 += v * h[i] * grid.centre(i);
     }
-    mass *= h;
-    let mean = if mass != 0.0 { m1 * h / mass } else { 0.0 };
+    let mean = if mass != 0.0 { m1 / mass } else { 0.0 };
     let mut var = 0.0;
     for (i, &v) in p.iter().enumerate() {
         let x = grid.centre(i) - mean;
         // the cell average of (W − mean)² includes the in-cell variance h²/12
-        var += v * (x * x + h * h / 12.0);
+        var += v * h[i] * (x * x + h[i] * h[i] / 12.0);
     }
-    var *= h / if mass != 0.0 { mass } else { 1.0 };
+    var /= if mass != 0.0 { mass } else { 1.0 };
     Moments {
         t,
         mass,
@@ -320,9 +319,8 @@ pub fn moments(grid: &Grid, p: &[f64], t: f64, regions: &[(String, f64, f64)]) -
             .iter()
             .map(|(_, lo, hi)| {
                 (0..grid.n)
-                    .map(|i| p[i] * grid.overlap(i, *lo, *hi))
+                    .map(|i| p[i] * h[i] * grid.overlap(i, *lo, *hi))
                     .sum::<f64>()
-                    * h
             })
             .collect(),
     }

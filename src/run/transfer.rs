@@ -11,7 +11,6 @@ use std::time::Instant;
 use super::{blank_report, drive, snapshot_times, Plan, RunReport, RunSettings};
 use crate::error::{Error, Result};
 use crate::model::problem::Problem;
-use crate::space::grid::Grid;
 use crate::space::initial::initial_density;
 use crate::space::operator::{Diagnostics, Operator};
 use crate::time::transfer::{whole_steps, Transfer, TransferKind, TransferOptions};
@@ -82,11 +81,10 @@ pub fn run_transfer_with_progress(
     if settings.keep_densities {
         crate::limits::stored_values(settings.cells, snapshots)?;
     }
-    let grid = Grid::new(problem.a, problem.b, settings.cells)
-        .map_err(|e| e.with_origin(&problem.origin))?;
-    let transfer = Transfer::build(problem, grid, kind, options)?;
+    let grid = super::settings_grid(problem, settings)?;
+    let transfer = Transfer::build(problem, grid.clone(), kind, options)?;
     let flux = crate::space::flux::by_name("upwind")?;
-    let op = Operator::assemble(problem, grid, flux.as_ref())?;
+    let op = Operator::assemble(problem, grid.clone(), flux.as_ref())?;
     let fp = op.diagnostics(false);
     let diagnostics = Diagnostics {
         m_matrix: transfer.matrix.min_entry() >= 0.0,

@@ -8,13 +8,12 @@ use crate::space::grid::Grid;
 
 /// Cell averages of the initial density on `grid`, normalised to mass one.
 pub fn initial_density(problem: &Problem, grid: &Grid) -> Result<Vec<f64>> {
-    let h = grid.h();
     let mut p: Vec<f64> = match &problem.initial {
         Initial::Normal { mean, sd } => {
             let cdf =
                 |x: f64| 0.5 * (1.0 + libm::erf((x - mean) / (sd * std::f64::consts::SQRT_2)));
             (0..grid.n)
-                .map(|i| (cdf(grid.face(i + 1)) - cdf(grid.face(i))) / h)
+                .map(|i| (cdf(grid.face(i + 1)) - cdf(grid.face(i))) / grid.width(i))
                 .collect()
         }
         Initial::Uniform => vec![1.0; grid.n],
@@ -31,7 +30,7 @@ pub fn initial_density(problem: &Problem, grid: &Grid) -> Result<Vec<f64>> {
             })
             .collect(),
     };
-    let mass: f64 = p.iter().sum::<f64>() * h;
+    let mass: f64 = grid.mass(&p);
     if !(mass.is_finite() && mass > 0.0) {
         return Err(Error::invalid(
             "initial density",

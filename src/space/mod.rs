@@ -3,8 +3,10 @@
 //!
 //! It imports only the model layer.
 
+pub mod auto;
 pub mod flux;
 pub mod grid;
 pub mod initial;
 pub mod linalg;
 pub mod operator;
+pub mod quadrature;

@@ -1,10 +1,12 @@
 //! The assembled operator A of dP/dt = A P: tridiagonal, from face fluxes.
 //!
-//! Finite volumes on a uniform grid: dP_i/dt = (J_{i−½} − J_{i+½}) / h with the
-//! two-point fluxes J_{i+½} = α_i P_i − β_i P_{i+1} of a [`Flux`]. Each face's
-//! coefficients enter two rows with opposite signs, so every column of A sums to
-//! zero (to rounding) and zero-flux walls conserve mass. At an absorbing wall the
-//! outer node is the wall, where P = 0, half a cell from the first centre.
+//! Finite volumes on a grid of cell widths h_i: dP_i/dt = (J_{i−½} − J_{i+½}) / h_i
+//! with the two-point fluxes J_{i+½} = α_i P_i − β_i P_{i+1} of a [`Flux`], which sees
+//! the distance between the two centres it couples (on a non-uniform grid not a cell
+//! width). Each face's coefficients enter two rows with opposite signs, so every
+//! column of A sums to zero once weighted by h_i (to rounding): Σ h_i P_i is conserved
+//! at zero-flux walls. At an absorbing wall the outer node is the wall, where P = 0,
+//! half a cell from the first centre.
 
 use serde::Serialize;
 
@@ -115,83 +117,64 @@ fn check_coeffs(c: &Coeffs, w: f64) -> Result<()> {
     Ok(())
 }
 
-/// −T ∫_{x0}^{x1} G/D dW by composite Gauss–Legendre (8 panels × 5 points);
-/// `None` where D is not positive at some quadrature point.
-pub fn drift_integral(problem: &Problem, x0: f64, x1: f64) -> Option<f64> {
-    const X: [f64; 5] = [
-        0.0,
-        -0.538_469_310_105_683_1,
-        0.538_469_310_105_683_1,
-        -0.906_179_845_938_664,
-        0.906_179_845_938_664,
-    ];
-    const WT: [f64; 5] = [
-        0.568_888_888_888_888_9,
-        0.478_628_670_499_366_5,
-        0.478_628_670_499_366_5,
-        0.236_926_885_056_189_08,
-        0.236_926_885_056_189_08,
-    ];
-    let panels = 8;
-    let hp = (x1 - x0) / panels as f64;
-    let mut sum = 0.0;
-    for k in 0..panels {
-        let mid = x0 + (k as f64 + 0.5) * hp;
-        for (x, wt) in X.iter().zip(WT) {
-            let c = problem.coeffs(mid + 0.5 * hp * x);
-            if c.d <= 0.0 {
-                return None;
-            }
-            sum += wt * 0.5 * hp * c.g / c.d;
-        }
-    }
-    Some(-problem.lr * sum)
-}
+pub use crate::space::quadrature::drift_integral;
 
 impl Operator {
-    /// Assemble A for `problem` on `grid` with `flux`. Coefficients are sampled at
-    /// every centre and face; a non-finite one is an error naming it and its w.
+    /// Assemble A for `problem` on `grid` with `flux`. Coefficients are evaluated once
+    /// at every face and centre and reused by the fluxes and the drift integrals; a
+    /// non-finite one is an error naming it and its w.
     pub fn assemble(problem: &Problem, grid: Grid, flux: &dyn Flux) -> Result<Operator> {
         let n = grid.n;
-        let h = grid.h();
         let origin = |e: Error| e.with_origin(&problem.origin);
-        let mut centre = Vec::with_capacity(n);
-        for i in 0..n {
-            let w = grid.centre(i);
+        // samples s_{2i} = face i, s_{2i+1} = centre i
+        let s: Vec<f64> = (0..=2 * n)
+            .map(|k| {
+                if k % 2 == 0 {
+                    grid.face(k / 2)
+                } else {
+                    grid.centre(k / 2)
+                }
+            })
+            .collect();
+        let mut all = Vec::with_capacity(2 * n + 1);
+        for &w in &s {
             let c = problem.coeffs(w);
             check_coeffs(&c, w).map_err(origin)?;
-            centre.push(c);
+            all.push(c);
         }
-        let mut face_coeffs = Vec::with_capacity(n + 1);
-        for i in 0..=n {
-            let w = grid.face(i);
-            let c = problem.coeffs(w);
-            check_coeffs(&c, w).map_err(origin)?;
-            face_coeffs.push(c);
-        }
-        let want_int = flux.wants_drift_integral();
+        let pieces = if flux.wants_drift_integral() {
+            let f: Vec<Option<f64>> = all
+                .iter()
+                .map(|c| (c.d > 0.0).then(|| c.g / c.d).filter(|v| v.is_finite()))
+                .collect();
+            crate::space::quadrature::half_cell_pieces(problem, &s, &f)
+        } else {
+            vec![None; 2 * n]
+        };
+        let centre: Vec<Coeffs> = (0..n).map(|i| all[2 * i + 1]).collect();
+        let widths = grid.widths();
         let mut a = Tridiag::zeros(n);
         let mut peclet = (0.0f64, grid.a);
         let mut zero_diffusion_faces = 0;
         // interior faces: face i+1 between cells i and i+1
         for i in 0..n - 1 {
-            let fc = &face_coeffs[i + 1];
+            let fc = &all[2 * i + 2];
+            let dist = grid.centre(i + 1) - grid.centre(i);
             let fd = FaceData {
-                h,
+                h: dist,
                 v: -problem.lr * fc.g,
                 d_prime: fc.d_prime,
                 d_left: centre[i].d,
                 d_right: centre[i + 1].d,
                 d_face: fc.d,
-                drift_integral: if want_int {
-                    drift_integral(problem, grid.centre(i), grid.centre(i + 1))
-                } else {
-                    None
+                drift_integral: match (pieces[2 * i + 1], pieces[2 * i + 2]) {
+                    (Some(l), Some(r)) => Some(l + r),
+                    _ => None,
                 },
             };
             // D > 0 but subnormal can make the Péclet number overflow: such a face is
             // counted with the faces where D = 0 (the fitted fluxes are upwind there)
-            let pe = fd.v.abs() * h / fd.d_face;
+            let pe = fd.v.abs() * dist / fd.d_face;
             if fd.d_face > 0.0 && pe.is_finite() {
                 if pe > peclet.0 {
                     peclet = (pe, grid.face(i + 1));
@@ -208,17 +191,19 @@ impl Operator {
                     origin: String::new(),
                 });
             }
-            // J_{i+½} = α P_i − β P_{i+1}
-            a.diag[i] -= al / h;
-            a.upper[i] += be / h;
-            a.lower[i + 1] += al / h;
-            a.diag[i + 1] -= be / h;
+            // J_{i+½} = α P_i − β P_{i+1}, divided by the width of the cell it leaves
+            // or enters: h-weighted columns sum to zero
+            let (hl, hr) = (widths[i], widths[i + 1]);
+            a.diag[i] -= al / hl;
+            a.upper[i] += be / hl;
+            a.lower[i + 1] += al / hr;
+            a.diag[i + 1] -= be / hr;
         }
         if problem.boundary == Boundary::Absorbing {
             // left wall: node at the wall (P = 0) then the first centre; J = −β P_0
-            let wall = |c_wall: &Coeffs, c_cell: &Coeffs, left: bool| {
+            let wall = |c_wall: &Coeffs, c_cell: &Coeffs, left: bool, half: f64| {
                 let fd = FaceData {
-                    h: 0.5 * h,
+                    h: half,
                     v: -problem.lr * c_wall.g,
                     d_prime: c_wall.d_prime,
                     d_left: if left { c_wall.d } else { c_cell.d },
@@ -228,10 +213,10 @@ impl Operator {
                 };
                 flux.coefficients(&fd)
             };
-            let (_, be) = wall(&face_coeffs[0], &centre[0], true);
-            a.diag[0] -= be / h;
-            let (al, _) = wall(&face_coeffs[n], &centre[n - 1], false);
-            a.diag[n - 1] -= al / h;
+            let (_, be) = wall(&all[0], &centre[0], true, 0.5 * widths[0]);
+            a.diag[0] -= be / widths[0];
+            let (al, _) = wall(&all[2 * n], &centre[n - 1], false, 0.5 * widths[n - 1]);
+            a.diag[n - 1] -= al / widths[n - 1];
         }
         Ok(Operator {
             grid,
@@ -281,19 +266,20 @@ impl Operator {
             return None;
         }
         let n = self.a.n();
-        let h = self.grid.h();
         let mut logp = vec![0.0; n];
         for i in 0..n - 1 {
-            // α_i / h = A[i+1][i] (lower of row i+1), β_i / h = A[i][i+1] (upper of row i)
+            // α_i / h_{i+1} = A[i+1][i] (lower of row i+1), β_i / h_i = A[i][i+1]
+            // (upper of row i)
             let (al, be) = (self.a.lower[i + 1], self.a.upper[i]);
             if !(al > 0.0 && be > 0.0) {
                 return None;
             }
-            logp[i + 1] = logp[i] + al.ln() - be.ln();
+            let (hl, hr) = (self.grid.width(i), self.grid.width(i + 1));
+            logp[i + 1] = logp[i] + al.ln() + hr.ln() - be.ln() - hl.ln();
         }
         let top = logp.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
         let mut p: Vec<f64> = logp.iter().map(|l| (l - top).exp()).collect();
-        let mass = p.iter().sum::<f64>() * h;
+        let mass = self.grid.mass(&p);
         p.iter_mut().for_each(|v| *v /= mass);
         Some(p)
     }

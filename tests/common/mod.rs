@@ -40,7 +40,7 @@ pub fn analytic_with(problem: &Problem, grid: &Grid, delta: f64) -> Vec<f64> {
         }
         lnp.push(-problem.coeffs(xs[i]).d.ln() - problem.lr * integral);
     }
-    normalise_log(&lnp, grid.h())
+    normalise_log(&lnp, grid.width(0))
 }
 
 pub fn normalise_log(lnp: &[f64], h: f64) -> Vec<f64> {
@@ -52,7 +52,12 @@ pub fn normalise_log(lnp: &[f64], h: f64) -> Vec<f64> {
 
 pub fn null_vector(problem: &Problem, n: usize, flux_name: &str) -> (Grid, Vec<f64>) {
     let grid = Grid::new(problem.a, problem.b, n).unwrap();
-    let op = Operator::assemble(problem, grid, flux::by_name(flux_name).unwrap().as_ref()).unwrap();
+    let op = Operator::assemble(
+        problem,
+        grid.clone(),
+        flux::by_name(flux_name).unwrap().as_ref(),
+    )
+    .unwrap();
     let p = op
         .null_vector()
         .unwrap_or_else(|| panic!("{flux_name}: no null vector on {n} cells"));
@@ -94,5 +99,5 @@ pub fn ou_gaussian(ou: &Problem, grid: &Grid) -> Vec<f64> {
         .iter()
         .map(|x| -x * x / (2.0 * var))
         .collect();
-    normalise_log(&lnp, grid.h())
+    normalise_log(&lnp, grid.width(0))
 }

@@ -56,12 +56,14 @@ impl Chain {
         let n = a.n();
         let mut up = vec![0.0; n];
         let mut down = vec![0.0; n];
+        // rates per unit mass: A acts on densities, mass m_i = h_i P_i
+        let h = op.grid.widths();
         for i in 0..n {
             if i + 1 < n {
-                up[i] = a.lower[i + 1];
+                up[i] = a.lower[i + 1] * h[i + 1] / h[i];
             }
             if i > 0 {
-                down[i] = a.upper[i - 1];
+                down[i] = a.upper[i - 1] * h[i - 1] / h[i];
             }
             if up[i] < 0.0 || down[i] < 0.0 || !up[i].is_finite() || !down[i].is_finite() {
                 return Err(Error::invalid(

@@ -551,9 +551,9 @@ fn pde_operator(r: &Rightward, opts: &EscapeOptions) -> Result<Absorbing> {
     qd.boundary = Boundary::ZeroFlux;
     let grid = Grid::new(wall, w1, opts.cells)?;
     let fl = flux::by_name(&opts.flux)?;
-    let op = Operator::assemble(&qd, grid, fl.as_ref())?;
+    let op = Operator::assemble(&qd, grid.clone(), fl.as_ref())?;
     let mut chain = Chain::from_operator(&op)?;
-    let h = grid.h();
+    let h = grid.width(0); // uniform
     let n = grid.n;
     // the absorbing wall: the flux's rate across the half cell to W₁, where P = 0
     let cw = qd.coeffs(w1);

@@ -57,11 +57,12 @@ pub fn closed_form_log(problem: &Problem, xs: &[f64]) -> std::result::Result<Vec
     Ok(out)
 }
 
-/// Normalise log values at cell centres into a density of mass one (h Σ P = 1).
-fn normalise_log(logp: &[f64], h: f64) -> Vec<f64> {
+/// Normalise log values at the cell centres of `grid` into a density of mass one
+/// (Σ h_i P_i = 1).
+fn normalise_log(logp: &[f64], grid: &Grid) -> Vec<f64> {
     let top = logp.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     let mut p: Vec<f64> = logp.iter().map(|l| (l - top).exp()).collect();
-    let mass = p.iter().sum::<f64>() * h;
+    let mass = grid.mass(&p);
     p.iter_mut().for_each(|v| *v /= mass);
     p
 }
@@ -193,23 +194,35 @@ pub struct StationaryReport {
 /// Mass of density `p` on `grid` within [lo, hi].
 pub fn mass_in(grid: &Grid, p: &[f64], lo: f64, hi: f64) -> f64 {
     (0..grid.n)
-        .map(|i| p[i] * grid.overlap(i, lo, hi))
+        .map(|i| p[i] * grid.width(i) * grid.overlap(i, lo, hi))
         .sum::<f64>()
-        * grid.h()
 }
 
 /// ln p at `w` by quadratic interpolation of ln p over the three nearest centres.
 fn interp_log(grid: &Grid, p: &[f64], w: f64) -> Option<f64> {
-    let h = grid.h();
-    let k = ((w - grid.a) / h - 0.5)
-        .round()
-        .clamp(1.0, (grid.n - 2) as f64) as usize;
+    let k = nearest_centre(grid, w).clamp(1, grid.n - 2);
     let (l0, l1, l2) = (p[k - 1].ln(), p[k].ln(), p[k + 1].ln());
     if !(l0.is_finite() && l1.is_finite() && l2.is_finite()) {
         return None;
     }
-    let s = (w - grid.centre(k)) / h;
-    Some(l1 + 0.5 * s * (l2 - l0) + 0.5 * s * s * (l2 - 2.0 * l1 + l0))
+    let (x0, x1, x2) = (grid.centre(k - 1), grid.centre(k), grid.centre(k + 1));
+    Some(
+        l0 * (w - x1) * (w - x2) / ((x0 - x1) * (x0 - x2))
+            + l1 * (w - x0) * (w - x2) / ((x1 - x0) * (x1 - x2))
+            + l2 * (w - x0) * (w - x1) / ((x2 - x0) * (x2 - x1)),
+    )
+}
+
+/// The cell whose centre is nearest to `w`.
+fn nearest_centre(grid: &Grid, w: f64) -> usize {
+    let i = grid.locate(w);
+    if w < grid.centre(i) && i > 0 && w - grid.centre(i - 1) < grid.centre(i) - w {
+        i - 1
+    } else if w > grid.centre(i) && i + 1 < grid.n && grid.centre(i + 1) - w < w - grid.centre(i) {
+        i + 1
+    } else {
+        i
+    }
 }
 
 /// The first face where a zero-flux recursion breaks (α or β not positive).
@@ -233,17 +246,15 @@ fn broken_face(op: &Operator) -> Option<f64> {
 pub fn stationary(problem: &Problem, cells: usize) -> Result<StationaryReport> {
     let clock = Instant::now();
     problem.validate()?;
-    let grid = Grid::new(
-        problem.a,
-        problem.b,
+    let grid = crate::space::auto::grid_for(
+        problem,
+        None,
         crate::limits::cells(cells).map_err(|e| e.with_origin("--cells"))?,
-    )
-    .map_err(|e| e.with_origin(&problem.origin))?;
+    )?;
     let mut zf = problem.clone();
     zf.boundary = Boundary::ZeroFlux;
-    let h = grid.h();
     let (formula, formula_gap) = match closed_form_log(&zf, &grid.centres()) {
-        Ok(l) => (Some(normalise_log(&l, h)), None),
+        Ok(l) => (Some(normalise_log(&l, &grid)), None),
         Err(w) => (None, Some(w)),
     };
     let critical = critical_points(&zf, grid.a, grid.b, (4 * cells).max(4000));
@@ -253,7 +264,7 @@ pub fn stationary(problem: &Problem, cells: usize) -> Result<StationaryReport> {
         Some(c) if formula.is_some() => (None, Some(c.w)),
         _ => (formula, formula_gap),
     };
-    let (null_vectors, op) = null_vectors(&zf, grid, formula.as_deref())?;
+    let (null_vectors, op) = null_vectors(&zf, &grid, formula.as_deref())?;
     let lt = long_time(&zf, &grid, &op)?;
     let pde_p = null_vectors
         .iter()
@@ -264,12 +275,15 @@ pub fn stationary(problem: &Problem, cells: usize) -> Result<StationaryReport> {
     let point_masses = critical
         .iter()
         .filter(|c| c.kind == CriticalKind::PointMass)
-        .map(|c| PointMass {
-            w: c.w,
-            width: c.width,
-            s2: c.s2,
-            mass: mass_in(&grid, &lt.p, c.w - 3.0 * h, c.w + 3.0 * h),
-            window: 3.0 * h,
+        .map(|c| {
+            let h = grid.width(grid.locate(c.w));
+            PointMass {
+                w: c.w,
+                width: c.width,
+                s2: c.s2,
+                mass: mass_in(&grid, &lt.p, c.w - 3.0 * h, c.w + 3.0 * h),
+                window: 3.0 * h,
+            }
         })
         .collect();
     Ok(StationaryReport {
@@ -298,22 +312,21 @@ pub fn stationary(problem: &Problem, cells: usize) -> Result<StationaryReport> {
 /// `formula` (when it exists), and the [`PDE_FLUX`] operator.
 fn null_vectors(
     zf: &Problem,
-    grid: Grid,
+    grid: &Grid,
     formula: Option<&[f64]>,
 ) -> Result<(Vec<NullVectorCheck>, Operator)> {
-    let h = grid.h();
     let mut checks = Vec::new();
     let mut pde_op = None;
     for info in flux::FLUXES {
         let fl = flux::by_name(info.name)?;
-        let op = Operator::assemble(zf, grid, fl.as_ref())?;
+        let op = Operator::assemble(zf, grid.clone(), fl.as_ref())?;
         let p = op.null_vector();
         let (max_log_dev, l1) = match (&p, formula) {
             (Some(p), Some(f)) => {
                 let mut dev = 0.0f64;
                 let mut l1 = 0.0;
-                for (a, b) in p.iter().zip(f) {
-                    l1 += (a - b).abs() * h;
+                for (i, (a, b)) in p.iter().zip(f).enumerate() {
+                    l1 += (a - b).abs() * grid.width(i);
                     if *b > 1e-300 && *a > 0.0 {
                         dev = dev.max((a / b).ln().abs());
                     } else if *b > 1e-300 {
@@ -337,7 +350,7 @@ fn null_vectors(
     }
     let op = match pde_op {
         Some(op) => op,
-        None => Operator::assemble(zf, grid, flux::by_name(PDE_FLUX)?.as_ref())?,
+        None => Operator::assemble(zf, grid.clone(), flux::by_name(PDE_FLUX)?.as_ref())?,
     };
     Ok((checks, op))
 }
@@ -356,10 +369,13 @@ struct LongTime {
 
 /// The long-time limit of `op` (zero-flux walls) from the problem's initial density.
 fn long_time(zf: &Problem, grid: &Grid, op: &Operator) -> Result<LongTime> {
-    let h = grid.h();
     let chain = Chain::from_operator(op)?;
     let p0 = initial_density(zf, grid)?;
-    let m0: Vec<f64> = p0.iter().map(|v| v * h).collect();
+    let m0: Vec<f64> = p0
+        .iter()
+        .enumerate()
+        .map(|(i, v)| v * grid.width(i))
+        .collect();
     let (m_inf, classes): (Vec<f64>, Vec<Class>) = chain.long_time_limit(&m0).ok_or_else(|| {
         Error::invalid(
             "boundary",
@@ -376,7 +392,11 @@ fn long_time(zf: &Problem, grid: &Grid, op: &Operator) -> Result<LongTime> {
             .or(Some(f64::INFINITY))
     };
     Ok(LongTime {
-        p: m_inf.iter().map(|m| m / h).collect(),
+        p: m_inf
+            .iter()
+            .enumerate()
+            .map(|(i, m)| m / grid.width(i))
+            .collect(),
         closed_classes: classes.iter().filter(|c| c.closed).count(),
         relaxation_rate: chain.closed_relaxation_rate(),
         arrival_time,
@@ -392,7 +412,6 @@ fn minimum_densities(
     formula: Option<&[f64]>,
     null_vectors: &[NullVectorCheck],
 ) -> Vec<MinimumDensity> {
-    let h = grid.h();
     let at = |p: Option<&Vec<f64>>, w: f64| p.and_then(|p| interp_log(grid, p, w)).map(f64::exp);
     let pde_p = null_vectors
         .iter()
@@ -404,7 +423,7 @@ fn minimum_densities(
         .map(|c| {
             let f = formula.and_then(|f| {
                 // exact Φ from the nearest centre, normalised like the grid values
-                let k = (((c.w - grid.a) / h - 0.5).round().max(0.0) as usize).min(grid.n - 1);
+                let k = nearest_centre(grid, c.w);
                 let dphi = phi_between(zf, grid.centre(k), c.w, 4)?;
                 let dk = zf.coeffs(grid.centre(k)).d;
                 Some(f[k] * dphi.exp() * dk / c.d)

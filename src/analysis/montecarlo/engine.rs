@@ -129,11 +129,14 @@ impl Start {
         }
         let mut cdf = Vec::with_capacity(grid.n);
         let mut acc = 0.0;
-        for v in &init {
-            acc += v * grid.h();
+        for (i, v) in init.iter().enumerate() {
+            acc += v * grid.width(i);
             cdf.push(acc);
         }
-        Ok(Start::Cells { grid: *grid, cdf })
+        Ok(Start::Cells {
+            grid: grid.clone(),
+            cdf,
+        })
     }
 
     /// One starting position.
@@ -146,7 +149,7 @@ impl Start {
                 let total = cdf.last().copied().unwrap_or(1.0);
                 let u: f64 = rng.random::<f64>() * total;
                 let i = cdf.partition_point(|&c| c < u).min(grid.n - 1);
-                grid.face(i) + grid.h() * rng.random::<f64>()
+                grid.face(i) + grid.width(i) * rng.random::<f64>()
             }
         }
     }

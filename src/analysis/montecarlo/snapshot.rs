@@ -224,7 +224,7 @@ impl Observer for Snapshots<'_> {
                 acc.regions[k][r] += 1;
             }
         }
-        let i = (((w - self.grid.a) / self.grid.h()) as usize).min(self.grid.n - 1);
+        let i = self.grid.locate(w);
         acc.hist[k][i] += 1;
         acc.positions[k].push(w);
     }
@@ -265,7 +265,7 @@ pub fn simulate(
     let observer = Snapshots {
         snaps: snaps.len(),
         regions: &regions,
-        grid,
+        grid: grid.clone(),
     };
     let clock = Instant::now();
     let blocks = engine.run(&snaps, &observer, progress);
@@ -301,7 +301,7 @@ fn reduce(
     grid: &Grid,
     n_regions: usize,
 ) -> (McMoments, McHistogram) {
-    let h = grid.h();
+    let h = grid.widths();
     let (mut n, mut s1, mut s2, mut s3, mut s4) = (0u64, 0.0, 0.0, 0.0, 0.0);
     let mut reg = vec![0u64; n_regions];
     let mut hist = vec![0u64; grid.n];
@@ -360,10 +360,15 @@ fn reduce(
     };
     let histogram = McHistogram {
         t,
-        p: hist.iter().map(|&c| c as f64 / (total * h)).collect(),
+        p: hist
+            .iter()
+            .zip(&h)
+            .map(|(&c, h)| c as f64 / (total * h))
+            .collect(),
         se: hist
             .iter()
-            .map(|&c| (c as f64).sqrt() / (total * h))
+            .zip(&h)
+            .map(|(&c, h)| (c as f64).sqrt() / (total * h))
             .collect(),
         positions,
     };

@@ -171,6 +171,7 @@ impl Problem {
                 every: 50.0,
                 schedule: Schedules::default(),
                 exact: None,
+                grid: crate::model::grid_choice::GridChoice::Uniform,
                 origin: "problem `custom`".into(),
             },
         }

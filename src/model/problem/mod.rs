@@ -152,6 +152,8 @@ pub struct Problem {
     pub schedule: Schedules,
     /// Exact solution, for built-ins that have one.
     pub exact: Option<Exact>,
+    /// The grid the problem asks for (default uniform; a problem file's `[grid]`).
+    pub grid: crate::model::grid_choice::GridChoice,
     /// Where the problem came from (built-in, or a file path), used in error messages.
     pub origin: String,
 }
@@ -498,6 +500,8 @@ pub struct ProblemFile {
     pub every: Option<f64>,
     /// `[schedule.lr]` and `[schedule.batch]` tables (see [`Schedules`]).
     pub schedule: Option<Schedules>,
+    /// The grid: `[grid]` with `kind = "uniform" | "auto" | "edges"`.
+    pub grid: Option<crate::model::grid_choice::GridTable>,
 }
 
 impl ProblemFile {
@@ -623,6 +627,9 @@ impl ProblemFile {
         }
         if let Some(s) = self.schedule {
             p.schedule = s.checked().map_err(|e| e.with_origin(&from))?;
+        }
+        if let Some(g) = self.grid {
+            p.grid = g.resolve(p.a, p.b, dir, origin)?;
         }
         p.validate()?;
         Ok(p)

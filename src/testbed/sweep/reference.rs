@@ -68,7 +68,12 @@ pub fn content_key(
         h.update(v.to_le_bytes());
     }
     for i in 0..=2 * grid.n {
-        let c = problem.coeffs(grid.a + 0.5 * i as f64 * grid.h());
+        let w = if i % 2 == 0 {
+            grid.face(i / 2)
+        } else {
+            grid.centre(i / 2)
+        };
+        let c = problem.coeffs(w);
         for v in [c.g, c.g_prime, c.s2, c.d, c.d_prime] {
             h.update(v.to_le_bytes());
         }

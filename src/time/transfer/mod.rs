@@ -265,13 +265,24 @@ impl Transfer {
         if grid.n > u32::MAX as usize {
             return Err(Error::invalid("cells", grid.n, "at most 2^32 - 1 cells"));
         }
+        // the deposit rules (cell masses, hats between centres) are written for equal cells
+        let Some(h) = grid.uniform_h() else {
+            return Err(Error::invalid(
+                "grid",
+                grid.kind(),
+                format!(
+                    "the {} model needs uniform cells (its deposit rules assume them):                      use --grid uniform",
+                    kind.as_str()
+                ),
+            ));
+        };
         let cells = Sources {
             problem,
-            grid,
+            grid: grid.clone(),
             geo: Geometry {
                 a: grid.a,
                 b: grid.b,
-                h: grid.h(),
+                h,
                 n: grid.n,
                 absorbing: problem.boundary == Boundary::Absorbing,
                 tail: options.tail_sigmas,
@@ -391,7 +402,7 @@ struct Sources<'a> {
 impl Sources<'_> {
     /// Left end of sub-interval `s` of the cell starting at `x0`.
     fn xs(&self, x0: f64, s: usize) -> f64 {
-        x0 + self.grid.h() * s as f64 / self.q as f64
+        x0 + self.geo.h * s as f64 / self.q as f64
     }
 
     /// Column `j` of `transfer-exact` into `col`: every minibatch map, chord by chord
@@ -439,7 +450,7 @@ impl Sources<'_> {
     /// W − T G(W) and variance 2D(W), chord by chord, or over one chord when the kernel
     /// is at least [`WIDE_KERNEL`] cells wide everywhere on the cell. Returns the mass kept.
     fn gaussian(&self, col: &mut Column, j: usize) -> Result<f64> {
-        let (problem, q, h) = (self.problem, self.q, self.grid.h());
+        let (problem, q, h) = (self.problem, self.q, self.geo.h);
         let x0 = self.grid.face(j);
         let mut pts = Vec::with_capacity(q + 1);
         for s in 0..=q {
