@@ -72,12 +72,7 @@ impl TimeOperator {
 
     /// The problem frozen at time t: lr = T(t), batch = B(t), constant schedule.
     pub fn frozen(&self, t: f64) -> Problem {
-        let (lr, batch) = self.values(t);
-        let mut p = self.problem.clone();
-        p.lr = lr;
-        p.batch = batch;
-        p.schedule = Schedules::default();
-        p
+        self.problem.frozen_at(t)
     }
 
     /// The full operator (with diagnostics) at time t.

@@ -170,7 +170,25 @@ impl Problem {
 
     /// Factor f in D = T² S² f / 2 (1/B, times (n−B)/(n−1) without replacement).
     pub fn variance_factor(&self) -> f64 {
-        let b = self.batch as f64;
+        self.variance_factor_of(self.batch)
+    }
+
+    /// The problem frozen at time `t` of its schedule: lr = T(t), batch = B(t), constant
+    /// schedule (itself when the schedule is constant).
+    pub fn frozen_at(&self, t: f64) -> Problem {
+        let mut p = self.clone();
+        if !self.schedule.is_constant() {
+            p.lr = self.schedule.lr(self.lr, t);
+            p.batch = self.schedule.batch(self.batch, t);
+            p.schedule = Schedules::default();
+        }
+        p
+    }
+
+    /// The factor f of [`Problem::variance_factor`] at batch size `batch` (a batch
+    /// schedule's B(t)).
+    pub fn variance_factor_of(&self, batch: usize) -> f64 {
+        let b = batch as f64;
         let n = self.landscape.len() as f64;
         match self.sampling {
             Sampling::WithReplacement => 1.0 / b,
