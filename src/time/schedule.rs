@@ -13,10 +13,10 @@
 
 use std::sync::Arc;
 
+use crate::error::Error;
 use crate::error::Result;
 use crate::model::problem::Problem;
 use crate::model::schedule::Schedules;
-use crate::error::Error;
 use crate::space::flux::{FaceData, Flux};
 use crate::space::grid::Grid;
 use crate::space::linalg::TridiagLu;
@@ -64,10 +64,7 @@ impl TimeOperator {
     /// (T(t), B(t)).
     pub fn values(&self, t: f64) -> (f64, usize) {
         let s = &self.problem.schedule;
-        (
-            s.lr(self.problem.lr, t),
-            s.batch(self.problem.batch, t),
-        )
+        (s.lr(self.problem.lr, t), s.batch(self.problem.batch, t))
     }
 
     /// The problem frozen at time t: lr = T(t), batch = B(t), constant schedule.
@@ -145,7 +142,10 @@ impl TimeOperator {
                     },
                 });
             }
-            for (wall, cell, left) in [(g.face(0), g.centre(0), true), (g.face(g.n), g.centre(g.n - 1), false)] {
+            for (wall, cell, left) in [
+                (g.face(0), g.centre(0), true),
+                (g.face(g.n), g.centre(g.n - 1), false),
+            ] {
                 let (cw, cc) = (c(wall), c(cell));
                 faces.push(FaceData {
                     h: 0.5 * h,
@@ -276,9 +276,12 @@ mod tests {
         let mut q = p.clone();
         q.lr = p.lr * 0.25;
         q.schedule = Schedules::default();
-        let direct =
-            Operator::assemble(&q, grid, crate::space::flux::by_name("sg").unwrap().as_ref())
-                .unwrap();
+        let direct = Operator::assemble(
+            &q,
+            grid,
+            crate::space::flux::by_name("sg").unwrap().as_ref(),
+        )
+        .unwrap();
         assert_eq!(top.at(25.0).unwrap(), &direct.a);
     }
 }

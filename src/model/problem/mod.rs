@@ -480,7 +480,10 @@ pub enum InitialSpec {
 }
 
 /// A problem file. Every field is optional when `base` names a built-in problem; any
-/// field given overrides the base.
+/// field given overrides the base. Without `base`, `[landscape]`, `domain`, `lr`,
+/// `batch` and `[initial]` are required; the other fields default to zero-flux walls,
+/// sampling with replacement, noise_scale 1, noise_floor 0, no regions, constant
+/// schedules, and seed's t_end and every.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProblemFile {
@@ -522,6 +525,18 @@ impl ProblemFile {
     /// Build and validate the problem; relative paths are taken from `dir`.
     pub fn build(self, dir: &Path, origin: &str) -> Result<Problem> {
         let from = format!("problem file {origin}");
+        // a problem from scratch states what has no neutral default (checked after the
+        // fields themselves, so a bad landscape is named as itself)
+        let missing: Vec<&str> = [
+            ("domain", self.domain.is_none()),
+            ("lr", self.lr.is_none()),
+            ("batch", self.batch.is_none()),
+            ("initial", self.initial.is_none()),
+        ]
+        .iter()
+        .filter(|(_, m)| self.base.is_none() && *m)
+        .map(|(f, _)| *f)
+        .collect();
         let mut p = match (&self.base, &self.landscape) {
             (Some(b), _) => Problem::builtin(b).map_err(|e| match e {
                 Error::UnknownName { .. } => Error::Malformed {
@@ -530,6 +545,8 @@ impl ProblemFile {
                 },
                 other => other.with_origin(&from),
             })?,
+            // the fields not given take the documented defaults (those of `seed`);
+            // the ones without a neutral default are checked below
             (None, Some(_)) => Problem::builtin("seed")?,
             (None, None) => {
                 return Err(Error::Malformed {
@@ -641,6 +658,16 @@ impl ProblemFile {
         }
         if let Some(s) = self.schedule {
             p.schedule = s.checked().map_err(|e| e.with_origin(&from))?;
+        }
+        if let Some(first) = missing.first() {
+            return Err(Error::Malformed {
+                path: origin.into(),
+                message: format!(
+                    "missing field `{first}`: a problem file without `base` must give \
+                     domain, lr, batch and [initial] (missing: {})",
+                    missing.join(", ")
+                ),
+            });
         }
         p.validate()?;
         Ok(p)

@@ -31,7 +31,12 @@ pub struct ScheduledMarkov {
 
 impl ScheduledMarkov {
     /// The stepper of `kind` for `problem` (with its schedule) on `grid`.
-    pub fn new(problem: &Problem, grid: Grid, kind: TransferKind, options: &TransferOptions) -> Self {
+    pub fn new(
+        problem: &Problem,
+        grid: Grid,
+        kind: TransferKind,
+        options: &TransferOptions,
+    ) -> Self {
         ScheduledMarkov {
             problem: problem.clone(),
             grid,
