@@ -118,3 +118,37 @@ fn exponential_and_krylov_cards_refuse_a_schedule_by_name() {
         assert!(msg.contains(name) && msg.contains("schedule"), "{msg}");
     }
 }
+
+#[test]
+fn a_problem_file_without_base_names_each_missing_field() {
+    let dir = std::env::temp_dir().join(format!("probcurrent-explicit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let land = "[landscape]\nkind = \"formulas\"\nlosses = [\"(w-1)^2\", \"(w-2)^2\"]\n";
+    let init = "[initial]\nkind = \"uniform\"\n";
+    let full = ["domain = [0.0, 3.0]\n", "lr = 0.02\n", "batch = 2\n"];
+    for (k, field) in ["domain", "lr", "batch", "initial"].iter().enumerate() {
+        let mut text = String::new();
+        for (j, line) in full.iter().enumerate() {
+            if j != k {
+                text += line;
+            }
+        }
+        text += land;
+        if k != 3 {
+            text += init;
+        }
+        let path = dir.join(format!("no-{field}.toml"));
+        std::fs::write(&path, text).unwrap();
+        let e = Problem::from_file(&path).unwrap_err().to_string();
+        assert!(e.contains(&format!("missing field `{field}`")), "{e}");
+    }
+    let path = dir.join("complete.toml");
+    std::fs::write(
+        &path,
+        format!("{}{}{}{land}{init}", full[0], full[1], full[2]),
+    )
+    .unwrap();
+    let p = Problem::from_file(&path).unwrap();
+    assert_eq!((p.a, p.b, p.lr, p.batch), (0.0, 3.0, 0.02, 2));
+    assert!(p.regions.is_empty() && p.schedule.is_constant());
+}

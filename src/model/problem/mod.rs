@@ -525,8 +525,8 @@ impl ProblemFile {
     /// Build and validate the problem; relative paths are taken from `dir`.
     pub fn build(self, dir: &Path, origin: &str) -> Result<Problem> {
         let from = format!("problem file {origin}");
-        // a problem from scratch states what has no neutral default (checked after the
-        // fields themselves, so a bad landscape is named as itself)
+        // a problem from scratch states what has no neutral default (checked last, so
+        // a bad landscape or value is named as itself first)
         let missing: Vec<&str> = [
             ("domain", self.domain.is_none()),
             ("lr", self.lr.is_none()),
@@ -659,6 +659,7 @@ impl ProblemFile {
         if let Some(s) = self.schedule {
             p.schedule = s.checked().map_err(|e| e.with_origin(&from))?;
         }
+        p.validate()?;
         if let Some(first) = missing.first() {
             return Err(Error::Malformed {
                 path: origin.into(),
@@ -669,7 +670,6 @@ impl ProblemFile {
                 ),
             });
         }
-        p.validate()?;
         Ok(p)
     }
 }
