@@ -132,7 +132,8 @@ fn formula_that_is_not_finite_on_the_domain_is_refused_with_a_failing_w() {
 #[test]
 fn infinite_variance_is_refused_with_its_w() {
     // each loss is finite on [0, 3] (e^{600} ≈ 4e260), but S² = (g/2)² overflows
-    let text = "[landscape]\nkind = \"formulas\"\nlosses = [\"exp(200*w)\", \"0*w\"]\n";
+    let text = "domain = [0.0, 3.0]\nlr = 0.02\nbatch = 1\n[landscape]\nkind = \"formulas\"\n\
+                losses = [\"exp(200*w)\", \"0*w\"]\n[initial]\nkind = \"normal\"\nmean = 0.5\nsd = 0.175\n";
     let path = write_files("inf-s2", &[("inf-s2.toml", text)]);
     let err = match Problem::from_file(&path) {
         // refused at load time: fine if it names the value
@@ -695,7 +696,12 @@ fn snapshot_lists_and_step_counts_are_bounded() {
 #[test]
 fn oversized_formulas_are_refused_quickly() {
     let sum = |n: usize| vec!["w"; n].join("+");
-    let file = |f: &str| format!("[landscape]\nkind = \"formulas\"\nlosses = [\"{f}\", \"w^2\"]\n");
+    let file = |f: &str| {
+        format!(
+            "domain = [0.0, 3.0]\nlr = 0.02\nbatch = 1\n[landscape]\nkind = \"formulas\"\n\
+             losses = [\"{f}\", \"w^2\"]\n[initial]\nkind = \"uniform\"\n"
+        )
+    };
     let (msg, _) = problem_error("f95", &[("f.toml", &file(&sum(95)))]);
     assert_mentions(
         &msg,
@@ -727,8 +733,8 @@ fn oversized_formulas_are_refused_quickly() {
 
 #[test]
 fn scientific_literals_work_in_formulas() {
-    let text = "domain = [0.0, 3.0]\n[landscape]\nkind = \"formulas\"\n\
-                losses = [\"1e-5*w\", \"2.5E+3 - w\"]\n";
+    let text = "domain = [0.0, 3.0]\nlr = 0.02\nbatch = 1\n[landscape]\nkind = \"formulas\"\n\
+                losses = [\"1e-5*w\", \"2.5E+3 - w\"]\n[initial]\nkind = \"uniform\"\n";
     let p = write_files("sci", &[("sci.toml", text)]);
     let prob = Problem::from_file(&p).unwrap();
     assert!((prob.landscape.grad(0, 1.0) - 1e-5).abs() < 1e-20);

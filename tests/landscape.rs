@@ -479,8 +479,9 @@ fn shifted_variance_is_exact_in_the_differences() {
     let path = dir.join("shared.toml");
     std::fs::write(
         &path,
-        "[landscape]\nkind = \"formulas\"\nshared = \"-exp(-(w-2)^2)\"\n\
-         losses = [\"0\", \"-exp(-100*(w-1)^2)\"]\n",
+        "domain = [0.0, 3.0]\nlr = 0.02\nbatch = 1\n\
+         [landscape]\nkind = \"formulas\"\nshared = \"-exp(-(w-2)^2)\"\n\
+         losses = [\"0\", \"-exp(-100*(w-1)^2)\"]\n[initial]\nkind = \"uniform\"\n",
     )
     .unwrap();
     let p = Problem::resolve(path.to_str().unwrap()).unwrap();

@@ -16,6 +16,7 @@ pub const REPORTS: &[(&str, &str)] = &[
     ("end-states.md", "stationary densities and point masses, escape times by formula, PDE, Monte Carlo and Kramers, and the flat-minimum bias of the wide-narrow problem across T and B"),
     ("estimator.md", "the a-posteriori error estimate of every solve against the true error on seed, ou and spreading, across grids"),
     ("exponential.md", "the rational exponential integrator on seed: error against t, degree and the Péclet number, and where it fails"),
+    ("schedules.md", "learning-rate schedules on seed: transfer-exact against Monte Carlo of SGD under a step decay and a cosine, Fokker–Planck against Gaussian kicks at small T, worst z-scores"),
     ("models.md", "Fokker–Planck, the exact SGD transfer operator, the per-step Gaussian rule and Monte Carlo of SGD side by side across T, with the linear-stability explanation"),
 ];
 
@@ -57,6 +58,7 @@ pub fn write_all(
     lines.extend(super::models::models_report(runner, out, "models", command)?.lines);
     lines.extend(super::end_states::end_states_report(runner, out, "end-states", command)?.lines);
     lines.extend(super::estimator::estimator_report(out, quick, command)?.lines);
+    lines.extend(super::schedules::schedules_report(out, quick, command)?.lines);
     let index = write_index(out, REPORTS, command)?;
     for file in REPORTS.iter().map(|(f, _)| *f).chain(["README.md"]) {
         stamp(&out.join(file), command)?;

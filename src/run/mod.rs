@@ -23,7 +23,7 @@ pub use transfer::{run_transfer, run_transfer_with, run_transfer_with_progress};
 
 use std::time::Instant;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::grid_choice::GridKind;
 use crate::model::problem::Problem;
 use crate::scheme::Scheme;
@@ -31,6 +31,7 @@ use crate::space::grid::Grid;
 use crate::space::initial::initial_density;
 use crate::space::operator::{Diagnostics, Operator};
 use crate::stats::Stats;
+use crate::time::TimeOperator;
 
 /// Settings of one run. With the `cli` feature it is also the options of the commands
 /// that solve (one source for their documentation and defaults).
@@ -160,16 +161,37 @@ pub fn run_with_progress(
     let flux = scheme.build_flux()?;
     let op = Operator::assemble(problem, grid.clone(), flux.as_ref())?;
     let diagnostics = op.diagnostics(grid.n <= 20_000);
+    // under a schedule the step limit is that of the stiffest A(t) of the run
+    let scheduled = scheduled_operator(problem, scheme, grid.clone(), t_end)?;
+    let stiffest = match &scheduled {
+        Some(top) => top.stiffest(t_end)?,
+        None => op.clone(),
+    };
     let requested = match (settings.dt, settings.dt_factor) {
         (Some(dt), _) => Some(dt),
-        (None, Some(f)) => Some(crate::error::positive("dt_factor", f)? * op.explicit_limit()),
+        (None, Some(f)) => {
+            Some(crate::error::positive("dt_factor", f)? * stiffest.explicit_limit())
+        }
         (None, None) => None,
     };
-    let dt = scheme.resolve_dt(&op, requested, settings.allow_unstable)?;
+    let dt = scheme.resolve_dt(&stiffest, requested, settings.allow_unstable)?;
     if let Some(dt) = dt {
         crate::limits::steps(t_end, dt)?;
     }
     let mut propagator = scheme.build_integrator(&op, dt, settings.rtol, settings.atol)?;
+    if let Some(top) = scheduled {
+        propagator.schedule(top).map_err(|e| {
+            Error::invalid(
+                "scheme",
+                &scheme.name,
+                format!(
+                    "the problem has a schedule (lr: {}, batch: {}) and {e}",
+                    problem.schedule.lr.describe(),
+                    problem.schedule.batch.describe()
+                ),
+            )
+        })?;
+    }
     let p0 = initial_density(problem, &grid)?;
     let mut report = blank_report(problem, grid, diagnostics);
     report.scheme = scheme.name.clone();
@@ -192,6 +214,31 @@ pub fn run_with_progress(
         oscillation_note: None,
     };
     drive(plan, propagator.as_mut(), progress)
+}
+
+/// The time-dependent operator of a problem with a non-constant schedule (checked
+/// on the run's whole time span), `None` for a constant one.
+fn scheduled_operator(
+    problem: &Problem,
+    scheme: &Scheme,
+    grid: Grid,
+    t_end: f64,
+) -> Result<Option<TimeOperator>> {
+    if problem.schedule.is_constant() {
+        return Ok(None);
+    }
+    let origin = |e: Error| e.with_origin(&problem.origin);
+    problem
+        .schedule
+        .lr
+        .check_on(t_end, "schedule.lr")
+        .map_err(origin)?;
+    problem
+        .schedule
+        .batch
+        .check_on(t_end, "schedule.batch")
+        .map_err(origin)?;
+    Ok(Some(TimeOperator::new(problem, grid, scheme.build_flux()?)))
 }
 
 /// A report of `problem` on `grid` before anything ran: names and numbers empty or

@@ -13,7 +13,9 @@ use crate::error::{Error, Result};
 use crate::model::problem::Problem;
 use crate::space::initial::initial_density;
 use crate::space::operator::{Diagnostics, Operator};
-use crate::time::transfer::{whole_steps, Transfer, TransferKind, TransferOptions};
+use crate::time::transfer::{
+    whole_steps, ScheduledMarkov, Transfer, TransferKind, TransferOptions,
+};
 
 /// Why a transfer density may show grid-scale extrema (appended to the oscillation
 /// monitor's reason).
@@ -75,6 +77,13 @@ pub fn run_transfer_with_progress(
     check_settings(kind, settings)?;
     let t_end = whole_steps("t_end", settings.t_end.unwrap_or(problem.t_end))?;
     let every = whole_steps("every", settings.every.unwrap_or(problem.every))?;
+    for (s, what) in [
+        (&problem.schedule.lr, "schedule.lr"),
+        (&problem.schedule.batch, "schedule.batch"),
+    ] {
+        s.check_on(t_end as f64, what)
+            .map_err(|e| e.with_origin(&problem.origin))?;
+    }
     crate::limits::cells(settings.cells).map_err(|e| e.with_origin("--cells"))?;
     crate::limits::steps(t_end as f64, 1.0)?;
     let snapshots = crate::limits::snapshots(t_end as f64, every as f64)?;
@@ -82,9 +91,10 @@ pub fn run_transfer_with_progress(
         crate::limits::stored_values(settings.cells, snapshots)?;
     }
     let grid = super::settings_grid(problem, settings)?;
-    let transfer = Transfer::build(problem, grid.clone(), kind, options)?;
+    // under a schedule the matrix of step 0 (the frozen problem's) gives the diagnostics
+    let transfer = Transfer::build(&problem.frozen_at(0.0), grid.clone(), kind, options)?;
     let flux = crate::space::flux::by_name("upwind")?;
-    let op = Operator::assemble(problem, grid.clone(), flux.as_ref())?;
+    let op = Operator::assemble(&problem.frozen_at(0.0), grid.clone(), flux.as_ref())?;
     let fp = op.diagnostics(false);
     let diagnostics = Diagnostics {
         m_matrix: transfer.matrix.min_entry() >= 0.0,
@@ -93,14 +103,18 @@ pub fn run_transfer_with_progress(
         ..fp
     };
     let p0 = initial_density(problem, &grid)?;
-    let mut report = blank_report(problem, grid, diagnostics);
+    let mut report = blank_report(problem, grid.clone(), diagnostics);
     report.scheme = kind.as_str().to_string();
     report.flux = kind.method().to_string();
     report.dt = Some(1.0);
     report.dt_over_limit = Some(1.0 / report.diagnostics.explicit_limit);
     report.t_end = t_end as f64;
-    let mut stepper = transfer.into_stepper();
-    report.integrator = crate::time::Propagator::name(&stepper).to_string();
+    let mut stepper: Box<dyn crate::time::Propagator> = if problem.schedule.is_constant() {
+        Box::new(transfer.into_stepper())
+    } else {
+        Box::new(ScheduledMarkov::new(problem, grid, kind, options).with_built(0.0, &transfer))
+    };
+    report.integrator = stepper.name().to_string();
     report.setup_s = setup.elapsed().as_secs_f64();
     let stops = snapshot_times(t_end as f64, every as f64)
         .iter()
@@ -116,7 +130,7 @@ pub fn run_transfer_with_progress(
         keep_densities: settings.keep_densities,
         oscillation_note: Some(OSCILLATION_NOTE.to_string()),
     };
-    drive(plan, &mut stepper, progress)
+    drive(plan, stepper.as_mut(), progress)
 }
 
 /// Settings a transfer run cannot honour: a step other than 1, any tolerance.

@@ -1,4 +1,5 @@
-//! Time propagation of a density: dP/dt = A P with a constant tridiagonal A, and the
+//! Time propagation of a density: dP/dt = A P with a tridiagonal A — constant, or
+//! A(t) under a learning-rate or batch schedule ([`TimeOperator`]) — and the
 //! discrete-time transfer models P ← M P.
 //!
 //! Every method sits behind one interface, [`Propagator`]: advance a density from t0
@@ -18,6 +19,7 @@ mod exponential;
 mod forward_euler;
 mod krylov;
 mod mol;
+mod schedule;
 mod theta;
 pub mod transfer;
 mod trbdf2;
@@ -26,6 +28,7 @@ pub use exponential::{Approximation, ExpOrigin, Rational, RationalExp, MAX_TALBO
 pub use forward_euler::ForwardEuler;
 pub use krylov::{Krylov, DEFAULT_KRYLOV_DIM, MAX_KRYLOV_DIM};
 pub use mol::{Mol, MolMethod, DEFAULT_MAX_STEPS, MAX_NEWTON_FAILS_PER_STEP};
+pub use schedule::TimeOperator;
 pub use theta::Theta;
 pub use trbdf2::TrBdf2;
 
@@ -80,6 +83,24 @@ pub trait Propagator: Send {
         observer: &mut dyn Observer,
         stats: &mut Stats,
     ) -> Result<f64>;
+
+    /// Follow a time-dependent operator A(t) (a problem with a learning-rate or batch
+    /// schedule) instead of the constant A it was built with. Default: refused, naming
+    /// the integrator (the exponential integrators assume a constant A).
+    fn schedule(&mut self, op: TimeOperator) -> Result<()> {
+        let _ = op;
+        Err(constant_only(self.name()))
+    }
+}
+
+/// The error of an integrator that cannot follow a schedule.
+fn constant_only(name: &str) -> Error {
+    Error::invalid(
+        "integrator",
+        name,
+        "it assumes a constant operator A and cannot follow a learning-rate or batch \
+         schedule: use a forward-euler, theta, tr-bdf2 or mol card",
+    )
 }
 
 /// A fixed-step method: one step of length `h` at a time. Every `Stepper` is a
@@ -99,6 +120,18 @@ pub trait Stepper: Send {
     /// Advance `p` by one step of length `h` (`dt`, or the shorter remainder before a
     /// stop), counting the work into `stats` (not the step itself: the loop counts it).
     fn advance(&mut self, p: &mut [f64], h: f64, stats: &mut Stats) -> Result<()>;
+    /// Advance `p` by one step of length `h` from time `t`; the shared loop calls this.
+    /// Default: [`Stepper::advance`] (a method whose operator does not depend on t).
+    fn advance_at(&mut self, p: &mut [f64], t: f64, h: f64, stats: &mut Stats) -> Result<()> {
+        let _ = t;
+        self.advance(p, h, stats)
+    }
+    /// Follow a time-dependent operator A(t) (see [`Propagator::schedule`]); default:
+    /// refused.
+    fn schedule(&mut self, op: TimeOperator) -> Result<()> {
+        let _ = op;
+        Err(constant_only(Stepper::name(self)))
+    }
 }
 
 impl<S: Stepper> Propagator for S {
@@ -131,7 +164,7 @@ impl<S: Stepper> Propagator for S {
                         ),
                     ));
                 }
-                self.advance(p, h, stats)?;
+                self.advance_at(p, t, h, stats)?;
                 stats.steps += 1;
                 t = t_new;
                 if observer.step(t, p, stats) == Flow::Halt {
@@ -143,6 +176,10 @@ impl<S: Stepper> Propagator for S {
             }
         }
         Ok(t)
+    }
+
+    fn schedule(&mut self, op: TimeOperator) -> Result<()> {
+        Stepper::schedule(self, op)
     }
 }
 

@@ -5,9 +5,11 @@
 //! (order 1, L-stable, positive for an M-matrix A at any dt). Rannacher start-up
 //! (Rannacher 1984) replaces the first k steps by two backward-Euler half steps each,
 //! damping the stiff modes of rough initial data before Crank–Nicolson takes over.
-//! A is constant, so each distinct step size is factorised once and reused.
+//! A is constant, so each distinct step size is factorised once and reused. Under a
+//! schedule (A(t), [`TimeOperator`]) the step is
+//! (I − θ h A(t + h)) P' = (I + (1 − θ) h A(t)) P, re-factorised when A changes.
 
-use super::{check_len, Stepper};
+use super::{check_len, Stepper, TimeOperator};
 use crate::error::Result;
 use crate::space::linalg::ShiftedLu;
 use crate::space::operator::{Operator, Tridiag};
@@ -25,6 +27,7 @@ pub struct Theta {
     /// last partial step (backward-Euler half steps of Crank–Nicolson share its matrix).
     cache: ShiftedLu,
     ap: Vec<f64>,
+    scheduled: Option<TimeOperator>,
 }
 
 impl Theta {
@@ -39,7 +42,32 @@ impl Theta {
             steps_taken: 0,
             cache: ShiftedLu::new(2),
             ap: Vec::new(),
+            scheduled: None,
         }
+    }
+
+    /// One θ sub-step from t to t + h with A(t) on the explicit and A(t + h) on the
+    /// implicit side.
+    fn scheduled_substep(
+        &mut self,
+        p: &mut [f64],
+        theta: f64,
+        t: f64,
+        h: f64,
+        stats: &mut Stats,
+    ) -> Result<()> {
+        let Some(top) = self.scheduled.as_mut() else {
+            return self.substep(p, theta, h, stats);
+        };
+        if theta < 1.0 {
+            top.apply(t, p, &mut self.ap)?;
+            stats.rhs_evals += 1;
+            let c = (1.0 - theta) * h;
+            for (x, d) in p.iter_mut().zip(&self.ap) {
+                *x += c * d;
+            }
+        }
+        top.solve(t + h, theta * h, p, stats)
     }
 
     fn substep(&mut self, p: &mut [f64], theta: f64, h: f64, stats: &mut Stats) -> Result<()> {
@@ -74,8 +102,30 @@ impl Stepper for Theta {
         self.ap = vec![0.0; n];
         self.steps_taken = 0;
         self.cache.clear();
-        self.cache
-            .get(&self.a, self.theta * self.dt, &mut stats.factorizations)?;
+        if self.scheduled.is_none() {
+            self.cache
+                .get(&self.a, self.theta * self.dt, &mut stats.factorizations)?;
+        }
+        Ok(())
+    }
+
+    fn advance_at(&mut self, p: &mut [f64], t: f64, h: f64, stats: &mut Stats) -> Result<()> {
+        if self.scheduled.is_none() {
+            return self.advance(p, h, stats);
+        }
+        if self.steps_taken < self.rannacher_steps {
+            self.scheduled_substep(p, 1.0, t, 0.5 * h, stats)?;
+            self.scheduled_substep(p, 1.0, t + 0.5 * h, 0.5 * h, stats)?;
+        } else {
+            self.scheduled_substep(p, self.theta, t, h, stats)?;
+        }
+        self.steps_taken += 1;
+        Ok(())
+    }
+
+    fn schedule(&mut self, op: TimeOperator) -> Result<()> {
+        check_len(op.n(), self.a.n())?;
+        self.scheduled = Some(op);
         Ok(())
     }
 

@@ -219,15 +219,15 @@ impl Engine<'_> {
         let mut rng = block_rng(self.seed, blk);
         let mut record = observer.block(count);
         let mut rule = StepRule::new(self.problem, self.mode);
-        let lr = self.problem.lr;
         for _ in 0..count {
             let mut w = self.start.draw(&mut rng);
             let mut step = 0u64;
             'particle: for (k, &until) in checkpoints.iter().enumerate() {
                 while step < until {
+                    rule.set_step(step);
                     let g = rule.gradient(&mut rng, w);
                     step += 1;
-                    match self.walls.settle(w - lr * g) {
+                    match self.walls.settle(w - rule.lr() * g) {
                         Some(v) => w = v,
                         None => {
                             observer.exit(&mut record, step);

@@ -2,6 +2,8 @@
 //! W ← W − T ĝ): a minibatch mean for SGD, G for gradient descent, and G plus a normal
 //! kick of variance 2D/T² for the Gaussian-kick model, whose one-step mean and
 //! variance are exactly those of the Fokker–Planck model's diffusion approximation.
+//! Under a schedule, step k (from W_k to W_{k+1}) uses T(k) and B(k)
+//! ([`StepRule::set_step`], [`StepRule::lr`]).
 
 use rand::RngExt;
 use rand_distr::StandardNormal;
@@ -74,6 +76,12 @@ pub struct StepRule<'a> {
     mode: McMode,
     without: bool,
     chosen: Vec<usize>,
+    scheduled: bool,
+    step: u64,
+    lr: f64,
+    batch: usize,
+    /// √f(B(k)) · the effective S² factor, for the scheduled Gaussian kick.
+    kick_f: f64,
 }
 
 impl<'a> StepRule<'a> {
@@ -88,7 +96,38 @@ impl<'a> StepRule<'a> {
                 Sampling::WithoutReplacement => problem.batch.min(problem.landscape.len()),
                 Sampling::WithReplacement => 0,
             }),
+            scheduled: !problem.schedule.is_constant(),
+            step: u64::MAX,
+            lr: problem.lr,
+            batch: problem.batch,
+            kick_f: problem.variance_factor().sqrt(),
         }
+    }
+
+    /// Take the learning rate T(k) and batch size B(k) of step `k` (from W_k to
+    /// W_{k+1}) from the problem's schedule; nothing to do without one.
+    #[inline]
+    pub fn set_step(&mut self, k: u64) {
+        if !self.scheduled || k == self.step {
+            return;
+        }
+        self.step = k;
+        let s = &self.problem.schedule;
+        self.lr = s.lr(self.problem.lr, k as f64);
+        let b = s.batch(self.problem.batch, k as f64);
+        if b != self.batch {
+            self.batch = b;
+            self.kick_f = self.problem.variance_factor_of(b).max(0.0).sqrt();
+            if self.without {
+                self.chosen.reserve(b.min(self.problem.landscape.len()));
+            }
+        }
+    }
+
+    /// The learning rate of the current step (the problem's without a schedule).
+    #[inline]
+    pub fn lr(&self) -> f64 {
+        self.lr
     }
 
     /// ĝ at `w`, drawing what the process needs from `rng`.
@@ -96,9 +135,16 @@ impl<'a> StepRule<'a> {
     pub fn gradient(&mut self, rng: &mut Xoshiro256PlusPlus, w: f64) -> f64 {
         let land = &self.problem.landscape;
         let n = land.len();
-        let batch = self.problem.batch;
+        let batch = self.batch;
         match self.mode {
             McMode::Gd => land.g_s2(w).0,
+            McMode::Gaussian if self.scheduled => {
+                // kick of variance 2D/T² = f(B(k)) S²: independent of T(k)
+                let (g, s2) = land.g_s2(w);
+                let s2 = self.problem.noise_scale * s2 + self.problem.noise_floor;
+                let z: f64 = rng.sample(StandardNormal);
+                g - self.kick_f * s2.max(0.0).sqrt() * z
+            }
             McMode::Gaussian => {
                 let (g, d) = self.problem.drift_diffusion(w);
                 let z: f64 = rng.sample(StandardNormal);

@@ -172,7 +172,25 @@ impl Problem {
 
     /// Factor f in D = T² S² f / 2 (1/B, times (n−B)/(n−1) without replacement).
     pub fn variance_factor(&self) -> f64 {
-        let b = self.batch as f64;
+        self.variance_factor_of(self.batch)
+    }
+
+    /// The problem frozen at time `t` of its schedule: lr = T(t), batch = B(t), constant
+    /// schedule (itself when the schedule is constant).
+    pub fn frozen_at(&self, t: f64) -> Problem {
+        let mut p = self.clone();
+        if !self.schedule.is_constant() {
+            p.lr = self.schedule.lr(self.lr, t);
+            p.batch = self.schedule.batch(self.batch, t);
+            p.schedule = Schedules::default();
+        }
+        p
+    }
+
+    /// The factor f of [`Problem::variance_factor`] at batch size `batch` (a batch
+    /// schedule's B(t)).
+    pub fn variance_factor_of(&self, batch: usize) -> f64 {
+        let b = batch as f64;
         let n = self.landscape.len() as f64;
         match self.sampling {
             Sampling::WithReplacement => 1.0 / b,
@@ -464,7 +482,10 @@ pub enum InitialSpec {
 }
 
 /// A problem file. Every field is optional when `base` names a built-in problem; any
-/// field given overrides the base.
+/// field given overrides the base. Without `base`, `[landscape]`, `domain`, `lr`,
+/// `batch` and `[initial]` are required; the other fields default to zero-flux walls,
+/// sampling with replacement, noise_scale 1, noise_floor 0, no regions, constant
+/// schedules, and seed's t_end and every.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProblemFile {
@@ -508,6 +529,18 @@ impl ProblemFile {
     /// Build and validate the problem; relative paths are taken from `dir`.
     pub fn build(self, dir: &Path, origin: &str) -> Result<Problem> {
         let from = format!("problem file {origin}");
+        // a problem from scratch states what has no neutral default (checked last, so
+        // a bad landscape or value is named as itself first)
+        let missing: Vec<&str> = [
+            ("domain", self.domain.is_none()),
+            ("lr", self.lr.is_none()),
+            ("batch", self.batch.is_none()),
+            ("initial", self.initial.is_none()),
+        ]
+        .iter()
+        .filter(|(_, m)| self.base.is_none() && *m)
+        .map(|(f, _)| *f)
+        .collect();
         let mut p = match (&self.base, &self.landscape) {
             (Some(b), _) => Problem::builtin(b).map_err(|e| match e {
                 Error::UnknownName { .. } => Error::Malformed {
@@ -516,6 +549,8 @@ impl ProblemFile {
                 },
                 other => other.with_origin(&from),
             })?,
+            // the fields not given take the documented defaults (those of `seed`);
+            // the ones without a neutral default are checked below
             (None, Some(_)) => Problem::builtin("seed")?,
             (None, None) => {
                 return Err(Error::Malformed {
@@ -632,6 +667,16 @@ impl ProblemFile {
             p.grid = g.resolve(p.a, p.b, dir, origin)?;
         }
         p.validate()?;
+        if let Some(first) = missing.first() {
+            return Err(Error::Malformed {
+                path: origin.into(),
+                message: format!(
+                    "missing field `{first}`: a problem file without `base` must give \
+                     domain, lr, batch and [initial] (missing: {})",
+                    missing.join(", ")
+                ),
+            });
+        }
         Ok(p)
     }
 }

@@ -58,10 +58,12 @@
 mod kernels;
 mod matrix;
 pub mod minibatch;
+mod scheduled;
 mod ulam;
 
 pub use matrix::{MarkovMatrix, MarkovStep};
 pub use minibatch::{minibatch_count, minibatches, Minibatch};
+pub use scheduled::ScheduledMarkov;
 pub use ulam::{reflect, WIDE_KERNEL};
 
 use std::sync::atomic::{AtomicUsize, Ordering};
