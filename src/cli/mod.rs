@@ -165,7 +165,7 @@ fn error_lines(r: &RunReport, skipped: bool) -> String {
 fn dispatch(command: Command, o: Out) -> Result<()> {
     match command {
         Command::Solve(a) => {
-            let problem = Problem::resolve(&a.problem.problem)?;
+            let problem = a.problem.load()?;
             let report = solve(&problem, &a.model, &a.settings, &a.errors)?;
             write_run(&report, &a.out)?;
             o.prose(&text::run_summary(&report));
@@ -178,7 +178,7 @@ fn dispatch(command: Command, o: Out) -> Result<()> {
             o.json_text(|| object(&report, &[("files", files(&a.out, &names))]))?;
         }
         Command::Inspect(a) => {
-            let problem = Problem::resolve(&a.problem.problem)?;
+            let problem = a.problem.load()?;
             let scheme = Scheme::resolve(a.scheme.as_deref().unwrap_or(DEFAULT_SCHEME))?;
             let cells = a.cells.unwrap_or(600);
             o.result(&text::inspect(&problem, &scheme, cells)?);
@@ -187,7 +187,7 @@ fn dispatch(command: Command, o: Out) -> Result<()> {
             }
         }
         Command::Mc(a) => {
-            let problem = Problem::resolve(&a.problem.problem)?;
+            let problem = a.problem.load()?;
             let r = WithProgress.mc(&problem, &a.settings)?;
             write_mc(&r, &a.out)?;
             o.prose(&text::mc_summary(&r));
@@ -199,14 +199,14 @@ fn dispatch(command: Command, o: Out) -> Result<()> {
             o.json_text(|| object(&r, &[("files", files(&a.out, &names))]))?;
         }
         Command::Stationary(a) => {
-            let p = Problem::resolve(&a.problem.problem)?;
+            let p = a.problem.load()?;
             let r = endstate::stationary(&p, a.cells.unwrap_or(1200))?;
             o.result(&r.text());
             o.json_text(|| object(&r, &[]))?;
         }
         Command::Escape(a) => {
-            let p = Problem::resolve(&a.problem.problem)?;
-            let r = endstate::escape(&p, a.from, a.past, &a.options)?;
+            let p = a.problem.load()?;
+            let r = endstate::escape_auto(&p, a.from.0, a.past.0, &a.options)?;
             o.result(&r.text());
             o.json_text(|| object(&r, &[]))?;
         }
@@ -259,7 +259,7 @@ fn inspect_json(problem: &Problem, scheme: &Scheme, cells: usize) -> Result<serd
 fn dispatch_studies(command: Command, o: Out) -> Result<()> {
     match command {
         Command::Compare(a) => {
-            let problem = Problem::resolve(&a.problem.problem)?;
+            let problem = a.problem.load()?;
             let model = solve_plain(&problem, &a.model, &a.settings)?;
             let mc_settings = McSettings::beside(&a.settings, a.particles, a.seed, a.mode);
             let mc = WithProgress.mc(&problem, &mc_settings)?;
@@ -333,6 +333,10 @@ fn dispatch_sweeps(command: Command, o: Out) -> Result<()> {
         }
         Command::Recommend(a) => {
             let meter = Meter::new("recommend", "{pos}/{len} runs, eta {eta}");
+            if let Some(s) = a.problem.set.first() {
+                let why = "recommend sweeps named problems: write the override into a problem file (`base` plus the key)";
+                return Err(Error::invalid("--set", s, why));
+            }
             let (problem, use_l1) = (&a.problem.problem, a.metric == "l1");
             let r =
                 recommend::recommend(problem, a.tol, use_l1, &a.cache, &|d, t| meter.count(d, t))?;
