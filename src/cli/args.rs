@@ -57,10 +57,32 @@ fn parse_point(s: &str) -> std::result::Result<Point, String> {
         .map_err(|_| format!("expected a number or `auto`, got {s:?}"))
 }
 
+/// `--no-plots` and `--log-color` of the commands that plot every run.
+#[derive(Args, Debug)]
+pub struct PlotOpts {
+    /// Do not write the SVG plots (space–time density heatmap, moments over time).
+    #[arg(long)]
+    pub no_plots: bool,
+    /// Colour the density heatmap by log10 P (four decades below the maximum).
+    #[arg(long)]
+    pub log_color: bool,
+}
+
+/// `problems`: list the built-ins, or print one problem in full.
+#[derive(Args, Debug)]
+pub struct ProblemsArgs {
+    /// Print this problem (built-in name or file) as TOML with every setting explicit;
+    /// the output read back as a problem file gives the same problem.
+    #[arg(long, value_name = "NAME")]
+    pub show: Option<String>,
+}
+
 #[derive(Args, Debug)]
 pub struct SolveArgs {
     #[command(flatten)]
     pub problem: ProblemOpt,
+    #[command(flatten)]
+    pub plots: PlotOpts,
     #[command(flatten)]
     pub model: ModelChoice,
     #[command(flatten)]
@@ -77,6 +99,8 @@ pub struct McArgs {
     #[command(flatten)]
     pub problem: ProblemOpt,
     #[command(flatten)]
+    pub plots: PlotOpts,
+    #[command(flatten)]
     pub settings: McSettings,
     /// Output folder.
     #[arg(long)]
@@ -87,6 +111,8 @@ pub struct McArgs {
 pub struct CompareArgs {
     #[command(flatten)]
     pub problem: ProblemOpt,
+    #[command(flatten)]
+    pub plots: PlotOpts,
     #[command(flatten)]
     pub model: ModelChoice,
     #[command(flatten)]

@@ -6,6 +6,7 @@
 mod args;
 mod output;
 mod progress;
+mod scan;
 
 use std::process::ExitCode;
 
@@ -17,6 +18,7 @@ use probcurrent::analysis::endstate;
 use probcurrent::analysis::montecarlo::{write_mc, McSettings};
 use probcurrent::error::{Error, Result};
 use probcurrent::model::problem::{Problem, BUILTIN_PROBLEMS};
+use probcurrent::reports::run_plots::{write_run_plots, Trace};
 use probcurrent::reports::validation::{self, Runner};
 use probcurrent::reports::{self, text};
 use probcurrent::run::solve::{solve_estimated, solve_model, ErrorChoice, ModelChoice};
@@ -26,6 +28,7 @@ use probcurrent::testbed::{recommend, sweep};
 use probcurrent::{Grid, Operator};
 use progress::{Meter, WithProgress};
 use serde_json::json;
+use std::path::Path;
 
 /// SGD on a one-parameter loss as a probability density: Fokker–Planck solvers and
 /// their stability testbed.
@@ -64,8 +67,13 @@ enum Command {
     /// Mean first-passage time from a minimum past a barrier: formula, PDE, Monte Carlo, Kramers.
     #[command(after_help = include_str!("help/escape.txt"))]
     Escape(EscapeArgs),
-    /// List the built-in problems.
-    Problems,
+    /// List the built-in problems, or print one in full (`--show NAME`).
+    #[command(after_help = include_str!("help/problems.txt"))]
+    Problems(ProblemsArgs),
+    /// A grid of runs over `--set key=v1,v2,…` lists: one folder per run, overlay plots
+    /// and a table of the mean and region masses at the last time.
+    #[command(after_help = include_str!("help/scan.txt"))]
+    Scan(scan::ScanArgs),
     /// List the scheme catalogue (the cards in schemes/).
     Schemes,
     /// A density model against Monte Carlo per snapshot, with SVG plots.
@@ -168,13 +176,17 @@ fn dispatch(command: Command, o: Out) -> Result<()> {
             let problem = a.problem.load()?;
             let report = solve(&problem, &a.model, &a.settings, &a.errors)?;
             write_run(&report, &a.out)?;
+            let trace = || Trace::from_run(&report.problem, &report);
+            let plots = run_plots(&a.out, &a.plots, &[("density", &trace)])?;
             o.prose(&text::run_summary(&report));
             o.prose(&error_lines(&report, a.errors.no_estimate));
             let out = a.out.display();
             o.prose(&format!(
-                "  wrote {out}/{{moments.csv, density.csv, run.json}}\n"
+                "  wrote {out}/{{moments.csv, density.csv, run.json{}}}\n",
+                list_tail(&plots)
             ));
-            let names = ["moments.csv", "density.csv", "run.json"];
+            let mut names = vec!["moments.csv", "density.csv", "run.json"];
+            names.extend(plots.iter().map(String::as_str));
             o.json_text(|| object(&report, &[("files", files(&a.out, &names))]))?;
         }
         Command::Inspect(a) => {
@@ -190,12 +202,17 @@ fn dispatch(command: Command, o: Out) -> Result<()> {
             let problem = a.problem.load()?;
             let r = WithProgress.mc(&problem, &a.settings)?;
             write_mc(&r, &a.out)?;
+            let label = format!("{} Monte Carlo ({})", r.problem, r.mode.as_str());
+            let trace = || Trace::from_mc(&label, &r);
+            let plots = run_plots(&a.out, &a.plots, &[("density", &trace)])?;
             o.prose(&text::mc_summary(&r));
             let out = a.out.display();
             o.prose(&format!(
-                "  wrote {out}/{{moments.csv, histogram.csv, mc.json}}\n"
+                "  wrote {out}/{{moments.csv, histogram.csv, mc.json{}}}\n",
+                list_tail(&plots)
             ));
-            let names = ["moments.csv", "histogram.csv", "mc.json"];
+            let mut names = vec!["moments.csv", "histogram.csv", "mc.json"];
+            names.extend(plots.iter().map(String::as_str));
             o.json_text(|| object(&r, &[("files", files(&a.out, &names))]))?;
         }
         Command::Stationary(a) => {
@@ -210,7 +227,20 @@ fn dispatch(command: Command, o: Out) -> Result<()> {
             o.result(&r.text());
             o.json_text(|| object(&r, &[]))?;
         }
-        Command::Problems => {
+        Command::Problems(ProblemsArgs { show: Some(name) }) => {
+            let (table, _) = Problem::resolved_table(&name)?;
+            let text = format!(
+                "# problem `{name}` with every setting explicit (read back: --problem FILE)\n{}",
+                toml::to_string(&table).map_err(|e| Error::invalid(
+                    "problem",
+                    &name,
+                    e.to_string()
+                ))?
+            );
+            o.result(&text);
+            o.json(json!({"problem": name, "toml": text}))?;
+        }
+        Command::Problems(_) => {
             let lines: String = BUILTIN_PROBLEMS
                 .iter()
                 .map(|(n, s)| format!("{n:<12} {s}\n"))
@@ -239,6 +269,24 @@ fn dispatch(command: Command, o: Out) -> Result<()> {
     Ok(())
 }
 
+/// The plots of each run (`<stem>_heatmap.svg`, `<stem>_moments.svg`) unless
+/// `--no-plots`; the file names written.
+fn run_plots(dir: &Path, p: &PlotOpts, runs: &[(&str, &dyn Fn() -> Trace)]) -> Result<Vec<String>> {
+    if p.no_plots {
+        return Ok(vec![]);
+    }
+    let mut names = vec![];
+    for (stem, trace) in runs {
+        names.extend(write_run_plots(dir, stem, &trace(), p.log_color)?);
+    }
+    Ok(names)
+}
+
+/// ", a, b" for a non-empty list (appended to a list of written files).
+fn list_tail(names: &[String]) -> String {
+    names.iter().map(|n| format!(", {n}")).collect()
+}
+
 /// The `--json` object of `inspect`: the problem, the card, the grid and the
 /// operator's diagnostics.
 fn inspect_json(problem: &Problem, scheme: &Scheme, cells: usize) -> Result<serde_json::Value> {
@@ -263,7 +311,13 @@ fn dispatch_studies(command: Command, o: Out) -> Result<()> {
             let model = solve_plain(&problem, &a.model, &a.settings)?;
             let mc_settings = McSettings::beside(&a.settings, a.particles, a.seed, a.mode);
             let mc = WithProgress.mc(&problem, &mc_settings)?;
-            let (cmp, written) = reports::compare::write(&a.out, &model, &mc)?;
+            let (cmp, mut written) = reports::compare::write(&a.out, &model, &mc)?;
+            let label = format!("{} Monte Carlo ({})", mc.problem, mc.mode.as_str());
+            let model_trace = || Trace::from_run(model.scheme.as_str(), &model);
+            let mc_trace = || Trace::from_mc(&label, &mc);
+            let traces: [(&str, &dyn Fn() -> Trace); 2] =
+                [("model", &model_trace), ("mc", &mc_trace)];
+            written.extend(run_plots(&a.out, &a.plots, &traces)?);
             o.prose(&text::compare_header(&model, &mc));
             o.result(&cmp.text());
             o.prose(&format!(
@@ -308,6 +362,7 @@ fn dispatch_studies(command: Command, o: Out) -> Result<()> {
             o.prose(&format!("wrote {index} and the reports it lists\n"));
             o.json(json!({"index": index, "findings": lines}))?;
         }
+        Command::Scan(a) => scan::scan(&a, &o)?,
         other => return dispatch_sweeps(other, o),
     }
     Ok(())
