@@ -227,31 +227,7 @@ fn dispatch(command: Command, o: Out) -> Result<()> {
             o.result(&r.text());
             o.json_text(|| object(&r, &[]))?;
         }
-        Command::Problems(ProblemsArgs { show: Some(name) }) => {
-            let (table, _) = Problem::resolved_table(&name)?;
-            let text = format!(
-                "# problem `{name}` with every setting explicit (read back: --problem FILE)\n{}",
-                toml::to_string(&table).map_err(|e| Error::invalid(
-                    "problem",
-                    &name,
-                    e.to_string()
-                ))?
-            );
-            o.result(&text);
-            o.json(json!({"problem": name, "toml": text}))?;
-        }
-        Command::Problems(_) => {
-            let lines: String = BUILTIN_PROBLEMS
-                .iter()
-                .map(|(n, s)| format!("{n:<12} {s}\n"))
-                .collect();
-            o.result(&lines);
-            let list: Vec<_> = BUILTIN_PROBLEMS
-                .iter()
-                .map(|(n, s)| json!({"name": n, "summary": s}))
-                .collect();
-            o.json(json!({ "problems": list }))?;
-        }
+        Command::Problems(a) => problems(a, &o)?,
         Command::Schemes => {
             o.result(&catalogue_table_text()?);
             let rows: Vec<_> = catalogue()?.iter().map(Scheme::row).collect();
@@ -267,6 +243,30 @@ fn dispatch(command: Command, o: Out) -> Result<()> {
         other => return dispatch_studies(other, o),
     }
     Ok(())
+}
+
+/// `problems`: the listing, or one problem in full with `--show`.
+fn problems(a: ProblemsArgs, o: &Out) -> Result<()> {
+    if let Some(name) = a.show {
+        let (table, _) = Problem::resolved_table(&name)?;
+        let toml =
+            toml::to_string(&table).map_err(|e| Error::invalid("problem", &name, e.to_string()))?;
+        let text = format!(
+            "# problem `{name}` with every setting explicit (read back: --problem FILE)\n{toml}"
+        );
+        o.result(&text);
+        return o.json(json!({"problem": name, "toml": text}));
+    }
+    let lines: String = BUILTIN_PROBLEMS
+        .iter()
+        .map(|(n, s)| format!("{n:<12} {s}\n"))
+        .collect();
+    o.result(&lines);
+    let list: Vec<_> = BUILTIN_PROBLEMS
+        .iter()
+        .map(|(n, s)| json!({"name": n, "summary": s}))
+        .collect();
+    o.json(json!({ "problems": list }))
 }
 
 /// The plots of each run (`<stem>_heatmap.svg`, `<stem>_moments.svg`) unless

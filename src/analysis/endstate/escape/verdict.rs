@@ -105,7 +105,7 @@ pub fn auto_endpoints(
         None => {
             let b = crit
                 .iter()
-                .filter(|c| c.kind == CriticalKind::Barrier && c.w != from)
+                .filter(|c| c.kind == CriticalKind::Barrier && (c.w - from).abs() > 0.0)
                 .min_by(|a, b| (a.w - from).abs().total_cmp(&(b.w - from).abs()))
                 .ok_or_else(|| {
                     Error::invalid(
@@ -185,6 +185,52 @@ pub(super) fn verdict(problem: &Problem, report: &EscapeReport, opts: &EscapeOpt
                 .push(format!("{name} ({ratio:.3}× τ_SGD, z = {z:.1})"));
         }
     }
+    let why = reasons(problem, report, opts, &mut v, s);
+    v.why = why.join("; ");
+    let list = |l: &[String]| {
+        if l.is_empty() {
+            "none".to_string()
+        } else {
+            l.join(", ")
+        }
+    };
+    v.line = format!(
+        "verdict: against Monte Carlo of SGD (τ = {:.4e} ± {:.2e}), within {VERDICT_SE} s.e.: {}; outside: {}{}",
+        s.mean,
+        s.se,
+        list(&v.agree),
+        list(&v.disagree),
+        if v.why.is_empty() { String::new() } else { format!(" — {}", v.why) }
+    );
+    v
+}
+
+/// The formula with the absorbing point moved past `past` by the discrete-monitoring
+/// shift 0.5826·√(2 D(past)) (shift, τ); `None` when it leaves the domain or the formula
+/// is not available.
+fn shifted(problem: &Problem, report: &EscapeReport, opts: &EscapeOptions) -> Option<(f64, f64)> {
+    let shift = MONITORING_SHIFT * (2.0 * problem.coeffs(report.past).d).sqrt();
+    let dir = (report.past - report.from).signum();
+    let past = report.past + dir * shift;
+    let o = EscapeOptions {
+        wall: Some(report.wall),
+        ..opts.clone()
+    };
+    let r = rightward(problem, report.from, past, &o).ok()?;
+    let (f, _) = formula_mfpt(&r, opts.quad);
+    Some((shift, f?.tau))
+}
+
+/// Why the models in `v.disagree` disagree with Monte Carlo of SGD `s` (the reasons
+/// tested, in the order of the module's introduction); fills `v.shifted_formula`.
+fn reasons(
+    problem: &Problem,
+    report: &EscapeReport,
+    opts: &EscapeOptions,
+    v: &mut Verdict,
+    s: &crate::analysis::endstate::McEscape,
+) -> Vec<String> {
+    let mu = v.multiplier;
     let bad = |name: &str| v.disagree.iter().any(|d| d.starts_with(name));
     let continuous_bad = bad("formula") || bad("PDE");
     let gauss_ok = v.agree.iter().any(|a| a == "Gaussian kicks");
@@ -226,37 +272,5 @@ pub(super) fn verdict(problem: &Problem, report: &EscapeReport, opts: &EscapeOpt
     if bad("Gaussian") {
         why.push("the minibatch noise is not Gaussian at this T and B (Gaussian kicks with the same mean and variance disagree with SGD)".into());
     }
-    v.why = why.join("; ");
-    let list = |l: &[String]| {
-        if l.is_empty() {
-            "none".to_string()
-        } else {
-            l.join(", ")
-        }
-    };
-    v.line = format!(
-        "verdict: against Monte Carlo of SGD (τ = {:.4e} ± {:.2e}), within {VERDICT_SE} s.e.: {}; outside: {}{}",
-        s.mean,
-        s.se,
-        list(&v.agree),
-        list(&v.disagree),
-        if v.why.is_empty() { String::new() } else { format!(" — {}", v.why) }
-    );
-    v
-}
-
-/// The formula with the absorbing point moved past `past` by the discrete-monitoring
-/// shift 0.5826·√(2 D(past)) (shift, τ); `None` when it leaves the domain or the formula
-/// is not available.
-fn shifted(problem: &Problem, report: &EscapeReport, opts: &EscapeOptions) -> Option<(f64, f64)> {
-    let shift = MONITORING_SHIFT * (2.0 * problem.coeffs(report.past).d).sqrt();
-    let dir = (report.past - report.from).signum();
-    let past = report.past + dir * shift;
-    let o = EscapeOptions {
-        wall: Some(report.wall),
-        ..opts.clone()
-    };
-    let r = rightward(problem, report.from, past, &o).ok()?;
-    let (f, _) = formula_mfpt(&r, opts.quad);
-    Some((shift, f?.tau))
+    why
 }
