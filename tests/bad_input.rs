@@ -906,3 +906,63 @@ fn a_torn_last_sweep_record_is_repaired_on_resume() {
     assert_eq!(sweep(&spec, &out, None, &|_, _| {}).unwrap().len(), 2);
     assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 2);
 }
+
+// ---------------------------------------------------------------- --set overrides
+
+/// Stderr of a command that must fail with exit code 1 (and not panic).
+fn cli_error(args: &[&str]) -> String {
+    let out = bin().args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+#[test]
+fn set_errors_name_the_override_and_the_key() {
+    let cases: &[(&str, &[&str])] = &[
+        ("lr=abc", &["--set lr=abc", "expected f64"]),
+        ("lr=-1", &["--set lr=-1", "lr", "-1"]),
+        ("lrr=1", &["--set lrr=1", "unknown field `lrr`"]),
+        ("batch=2.5", &["--set batch=2.5", "usize"]),
+        (
+            "schedule.lr.kind=cosine",
+            &["schedule.lr.kind=cosine", "period"],
+        ),
+        ("lr.x=1", &["--set", "`lr` is not a table"]),
+        ("lr", &["--set", "key=value"]),
+        ("domain=[0]", &["--set domain=[0]", "domain"]),
+    ];
+    for (set, needles) in cases {
+        let msg = cli_error(&["stationary", "--problem", "seed", "--set", set]);
+        assert_mentions(&msg, needles);
+    }
+}
+
+#[test]
+fn set_comma_list_outside_scan_points_to_scan() {
+    let msg = cli_error(&["inspect", "--problem", "seed", "--set", "lr=0.02,0.01"]);
+    assert_mentions(&msg, &["lr=0.02,0.01", "scan"]);
+}
+
+#[test]
+fn set_on_a_problem_file_and_a_base_cycle() {
+    let a = "base = \"b.toml\"\nlr = 0.01\n";
+    let b = "base = \"a.toml\"\n";
+    let (msg, _) = problem_error("base-cycle", &[("a.toml", a), ("b.toml", b)]);
+    assert_mentions(&msg, &["cycle", "a.toml"]);
+    // a file based on another file, then overridden: the override wins, the rest is kept
+    let path = write_files(
+        "base-file",
+        &[
+            ("top.toml", "base = \"mid.toml\"\nbatch = 2\n"),
+            ("mid.toml", "base = \"seed\"\nlr = 0.01\n"),
+        ],
+    );
+    let p = Problem::from_file(&path).unwrap();
+    assert_eq!((p.lr, p.batch), (0.01, 2));
+    let sets = ["initial.mean=0.8".to_string(), "lr=0.005".to_string()];
+    let q = Problem::resolve_with(path.to_str().unwrap(), &sets).unwrap();
+    assert_eq!((q.lr, q.batch), (0.005, 2));
+    assert!(matches!(q.initial, probcurrent::Initial::Normal { mean, .. } if mean == 0.8));
+}

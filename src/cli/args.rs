@@ -7,22 +7,82 @@ use clap::Args;
 
 use probcurrent::analysis::endstate::EscapeOptions;
 use probcurrent::analysis::montecarlo::{McMode, McSettings};
+use probcurrent::error::{Error, Result};
+use probcurrent::model::problem::{Override, Problem};
 use probcurrent::run::solve::{ErrorChoice, ModelChoice};
 use probcurrent::run::RunSettings;
 use probcurrent::testbed::sweep::SweepSpec;
 
-/// `--problem`: a built-in name (`probcurrent problems`) or a problem TOML file.
+/// `--problem`: a built-in name (`probcurrent problems`) or a problem TOML file, and
+/// `--set` overrides of its fields.
 #[derive(Args, Debug)]
 pub struct ProblemOpt {
     /// Built-in problem name (see `probcurrent problems`) or a problem TOML file.
     #[arg(long, default_value = "seed")]
     pub problem: String,
+    /// Override a problem field, `key=value` (repeatable): any key of a problem file,
+    /// dotted for tables, e.g. `--set lr=0.01 --set initial.mean=0.8 --set
+    /// schedule.lr.kind=cosine`; the value is a TOML literal (a bare word is a string).
+    #[arg(long = "set", value_name = "KEY=VALUE", allow_hyphen_values = true)]
+    pub set: Vec<String>,
+}
+
+impl ProblemOpt {
+    /// The problem with the overrides applied; a comma list of values is refused (it
+    /// is what `scan` takes).
+    pub fn load(&self) -> Result<Problem> {
+        if let Some(s) = self.set.iter().find(|s| Override::split_list(s).is_some()) {
+            return Err(Error::invalid(
+                "--set",
+                s,
+                "a comma list of values makes a grid of runs: use `probcurrent scan`",
+            ));
+        }
+        Problem::resolve_with(&self.problem, &self.set)
+    }
+}
+
+/// `--from` / `--past` of `escape`: a number, or `None` for `auto`.
+#[derive(Clone, Copy, Debug)]
+pub struct Point(pub Option<f64>);
+
+/// Parse a [`Point`].
+fn parse_point(s: &str) -> std::result::Result<Point, String> {
+    if s == "auto" {
+        return Ok(Point(None));
+    }
+    s.trim()
+        .parse::<f64>()
+        .map(|v| Point(Some(v)))
+        .map_err(|_| format!("expected a number or `auto`, got {s:?}"))
+}
+
+/// `--no-plots` and `--log-color` of the commands that plot every run.
+#[derive(Args, Debug)]
+pub struct PlotOpts {
+    /// Do not write the SVG plots (space–time density heatmap, moments over time).
+    #[arg(long)]
+    pub no_plots: bool,
+    /// Colour the density heatmap by log10 P (four decades below the maximum).
+    #[arg(long)]
+    pub log_color: bool,
+}
+
+/// `problems`: list the built-ins, or print one problem in full.
+#[derive(Args, Debug)]
+pub struct ProblemsArgs {
+    /// Print this problem (built-in name or file) as TOML with every setting explicit;
+    /// the output read back as a problem file gives the same problem.
+    #[arg(long, value_name = "NAME")]
+    pub show: Option<String>,
 }
 
 #[derive(Args, Debug)]
 pub struct SolveArgs {
     #[command(flatten)]
     pub problem: ProblemOpt,
+    #[command(flatten)]
+    pub plots: PlotOpts,
     #[command(flatten)]
     pub model: ModelChoice,
     #[command(flatten)]
@@ -39,6 +99,8 @@ pub struct McArgs {
     #[command(flatten)]
     pub problem: ProblemOpt,
     #[command(flatten)]
+    pub plots: PlotOpts,
+    #[command(flatten)]
     pub settings: McSettings,
     /// Output folder.
     #[arg(long)]
@@ -49,6 +111,8 @@ pub struct McArgs {
 pub struct CompareArgs {
     #[command(flatten)]
     pub problem: ProblemOpt,
+    #[command(flatten)]
+    pub plots: PlotOpts,
     #[command(flatten)]
     pub model: ModelChoice,
     #[command(flatten)]
@@ -86,12 +150,13 @@ pub struct InspectArgs {
 pub struct EscapeArgs {
     #[command(flatten)]
     pub problem: ProblemOpt,
-    /// Starting weight (a minimum).
-    #[arg(long, allow_negative_numbers = true)]
-    pub from: f64,
-    /// Barrier point: the first passage past it counts as escape.
-    #[arg(long, allow_negative_numbers = true)]
-    pub past: f64,
+    /// Starting weight (a minimum), or `auto`: the minimum nearest the initial mean.
+    #[arg(long, default_value = "auto", allow_hyphen_values = true, value_parser = parse_point)]
+    pub from: Point,
+    /// Barrier point: the first passage past it counts as escape; or `auto`: the
+    /// barrier top nearest `from`.
+    #[arg(long, default_value = "auto", allow_hyphen_values = true, value_parser = parse_point)]
+    pub past: Point,
     #[command(flatten)]
     pub options: EscapeOptions,
 }

@@ -6,6 +6,7 @@
 mod args;
 mod output;
 mod progress;
+mod scan;
 
 use std::process::ExitCode;
 
@@ -17,6 +18,7 @@ use probcurrent::analysis::endstate;
 use probcurrent::analysis::montecarlo::{write_mc, McSettings};
 use probcurrent::error::{Error, Result};
 use probcurrent::model::problem::{Problem, BUILTIN_PROBLEMS};
+use probcurrent::reports::run_plots::{write_run_plots, Trace};
 use probcurrent::reports::validation::{self, Runner};
 use probcurrent::reports::{self, text};
 use probcurrent::run::solve::{solve_estimated, solve_model, ErrorChoice, ModelChoice};
@@ -27,6 +29,7 @@ use probcurrent::testbed::{recommend, sweep};
 use probcurrent::{Grid, Operator};
 use progress::{Meter, WithProgress};
 use serde_json::json;
+use std::path::Path;
 
 /// SGD on a one-parameter loss as a probability density: Fokker–Planck solvers and
 /// their stability testbed.
@@ -65,8 +68,13 @@ enum Command {
     /// Mean first-passage time from a minimum past a barrier: formula, PDE, Monte Carlo, Kramers.
     #[command(after_help = include_str!("help/escape.txt"))]
     Escape(EscapeArgs),
-    /// List the built-in problems.
-    Problems,
+    /// List the built-in problems, or print one in full (`--show NAME`).
+    #[command(after_help = include_str!("help/problems.txt"))]
+    Problems(ProblemsArgs),
+    /// A grid of runs over `--set key=v1,v2,…` lists: one folder per run, overlay plots
+    /// and a table of the mean and region masses at the last time.
+    #[command(after_help = include_str!("help/scan.txt"))]
+    Scan(scan::ScanArgs),
     /// List the scheme catalogue (the cards in schemes/).
     Schemes,
     /// A density model against Monte Carlo per snapshot, with SVG plots.
@@ -166,20 +174,24 @@ fn error_lines(r: &RunReport, skipped: bool) -> String {
 fn dispatch(command: Command, o: Out) -> Result<()> {
     match command {
         Command::Solve(a) => {
-            let problem = Problem::resolve(&a.problem.problem)?;
+            let problem = a.problem.load()?;
             let report = solve(&problem, &a.model, &a.settings, &a.errors)?;
             write_run(&report, &a.out)?;
+            let trace = || Trace::from_run(&report.problem, &report);
+            let plots = run_plots(&a.out, &a.plots, &[("density", &trace)])?;
             o.prose(&text::run_summary(&report));
             o.prose(&error_lines(&report, a.errors.no_estimate));
             let out = a.out.display();
             o.prose(&format!(
-                "  wrote {out}/{{moments.csv, density.csv, run.json}}\n"
+                "  wrote {out}/{{moments.csv, density.csv, run.json{}}}\n",
+                list_tail(&plots)
             ));
-            let names = ["moments.csv", "density.csv", "run.json"];
+            let mut names = vec!["moments.csv", "density.csv", "run.json"];
+            names.extend(plots.iter().map(String::as_str));
             o.json_text(|| object(&report, &[("files", files(&a.out, &names))]))?;
         }
         Command::Inspect(a) => {
-            let problem = Problem::resolve(&a.problem.problem)?;
+            let problem = a.problem.load()?;
             let scheme = Scheme::resolve(a.scheme.as_deref().unwrap_or(DEFAULT_SCHEME))?;
             let grid = grid_for(&problem, a.grid, a.cells.unwrap_or(600))?;
             o.result(&text::inspect(&problem, &scheme, &grid)?);
@@ -188,19 +200,24 @@ fn dispatch(command: Command, o: Out) -> Result<()> {
             }
         }
         Command::Mc(a) => {
-            let problem = Problem::resolve(&a.problem.problem)?;
+            let problem = a.problem.load()?;
             let r = WithProgress.mc(&problem, &a.settings)?;
             write_mc(&r, &a.out)?;
+            let label = format!("{} Monte Carlo ({})", r.problem, r.mode.as_str());
+            let trace = || Trace::from_mc(&label, &r);
+            let plots = run_plots(&a.out, &a.plots, &[("density", &trace)])?;
             o.prose(&text::mc_summary(&r));
             let out = a.out.display();
             o.prose(&format!(
-                "  wrote {out}/{{moments.csv, histogram.csv, mc.json}}\n"
+                "  wrote {out}/{{moments.csv, histogram.csv, mc.json{}}}\n",
+                list_tail(&plots)
             ));
-            let names = ["moments.csv", "histogram.csv", "mc.json"];
+            let mut names = vec!["moments.csv", "histogram.csv", "mc.json"];
+            names.extend(plots.iter().map(String::as_str));
             o.json_text(|| object(&r, &[("files", files(&a.out, &names))]))?;
         }
         Command::Stationary(a) => {
-            let mut p = Problem::resolve(&a.problem.problem)?;
+            let mut p = a.problem.load()?;
             if let Some(k) = a.grid {
                 p.grid = k.into();
             }
@@ -209,23 +226,12 @@ fn dispatch(command: Command, o: Out) -> Result<()> {
             o.json_text(|| object(&r, &[]))?;
         }
         Command::Escape(a) => {
-            let p = Problem::resolve(&a.problem.problem)?;
-            let r = endstate::escape(&p, a.from, a.past, &a.options)?;
+            let p = a.problem.load()?;
+            let r = endstate::escape_auto(&p, a.from.0, a.past.0, &a.options)?;
             o.result(&r.text());
             o.json_text(|| object(&r, &[]))?;
         }
-        Command::Problems => {
-            let lines: String = BUILTIN_PROBLEMS
-                .iter()
-                .map(|(n, s)| format!("{n:<12} {s}\n"))
-                .collect();
-            o.result(&lines);
-            let list: Vec<_> = BUILTIN_PROBLEMS
-                .iter()
-                .map(|(n, s)| json!({"name": n, "summary": s}))
-                .collect();
-            o.json(json!({ "problems": list }))?;
-        }
+        Command::Problems(a) => problems(a, &o)?,
         Command::Schemes => {
             o.result(&catalogue_table_text()?);
             let rows: Vec<_> = catalogue()?.iter().map(Scheme::row).collect();
@@ -241,6 +247,48 @@ fn dispatch(command: Command, o: Out) -> Result<()> {
         other => return dispatch_studies(other, o),
     }
     Ok(())
+}
+
+/// `problems`: the listing, or one problem in full with `--show`.
+fn problems(a: ProblemsArgs, o: &Out) -> Result<()> {
+    if let Some(name) = a.show {
+        let (table, _) = Problem::resolved_table(&name)?;
+        let toml =
+            toml::to_string(&table).map_err(|e| Error::invalid("problem", &name, e.to_string()))?;
+        let text = format!(
+            "# problem `{name}` with every setting explicit (read back: --problem FILE)\n{toml}"
+        );
+        o.result(&text);
+        return o.json(json!({"problem": name, "toml": text}));
+    }
+    let lines: String = BUILTIN_PROBLEMS
+        .iter()
+        .map(|(n, s)| format!("{n:<12} {s}\n"))
+        .collect();
+    o.result(&lines);
+    let list: Vec<_> = BUILTIN_PROBLEMS
+        .iter()
+        .map(|(n, s)| json!({"name": n, "summary": s}))
+        .collect();
+    o.json(json!({ "problems": list }))
+}
+
+/// The plots of each run (`<stem>_heatmap.svg`, `<stem>_moments.svg`) unless
+/// `--no-plots`; the file names written.
+fn run_plots(dir: &Path, p: &PlotOpts, runs: &[(&str, &dyn Fn() -> Trace)]) -> Result<Vec<String>> {
+    if p.no_plots {
+        return Ok(vec![]);
+    }
+    let mut names = vec![];
+    for (stem, trace) in runs {
+        names.extend(write_run_plots(dir, stem, &trace(), p.log_color)?);
+    }
+    Ok(names)
+}
+
+/// ", a, b" for a non-empty list (appended to a list of written files).
+fn list_tail(names: &[String]) -> String {
+    names.iter().map(|n| format!(", {n}")).collect()
 }
 
 /// The `--json` object of `inspect`: the problem, the card, the grid and the
@@ -267,11 +315,17 @@ fn inspect_json(problem: &Problem, scheme: &Scheme, grid: &Grid) -> Result<serde
 fn dispatch_studies(command: Command, o: Out) -> Result<()> {
     match command {
         Command::Compare(a) => {
-            let problem = Problem::resolve(&a.problem.problem)?;
+            let problem = a.problem.load()?;
             let model = solve_plain(&problem, &a.model, &a.settings)?;
             let mc_settings = McSettings::beside(&a.settings, a.particles, a.seed, a.mode);
             let mc = WithProgress.mc(&problem, &mc_settings)?;
-            let (cmp, written) = reports::compare::write(&a.out, &model, &mc)?;
+            let (cmp, mut written) = reports::compare::write(&a.out, &model, &mc)?;
+            let label = format!("{} Monte Carlo ({})", mc.problem, mc.mode.as_str());
+            let model_trace = || Trace::from_run(model.scheme.as_str(), &model);
+            let mc_trace = || Trace::from_mc(&label, &mc);
+            let traces: [(&str, &dyn Fn() -> Trace); 2] =
+                [("model", &model_trace), ("mc", &mc_trace)];
+            written.extend(run_plots(&a.out, &a.plots, &traces)?);
             o.prose(&text::compare_header(&model, &mc));
             o.result(&cmp.text());
             o.prose(&format!(
@@ -316,6 +370,7 @@ fn dispatch_studies(command: Command, o: Out) -> Result<()> {
             o.prose(&format!("wrote {index} and the reports it lists\n"));
             o.json(json!({"index": index, "findings": lines}))?;
         }
+        Command::Scan(a) => scan::scan(&a, &o)?,
         other => return dispatch_sweeps(other, o),
     }
     Ok(())
@@ -341,6 +396,10 @@ fn dispatch_sweeps(command: Command, o: Out) -> Result<()> {
         }
         Command::Recommend(a) => {
             let meter = Meter::new("recommend", "{pos}/{len} runs, eta {eta}");
+            if let Some(s) = a.problem.set.first() {
+                let why = "recommend sweeps named problems: write the override into a problem file (`base` plus the key)";
+                return Err(Error::invalid("--set", s, why));
+            }
             let (problem, use_l1) = (&a.problem.problem, a.metric == "l1");
             let r =
                 recommend::recommend(problem, a.tol, use_l1, &a.cache, &|d, t| meter.count(d, t))?;

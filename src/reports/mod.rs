@@ -10,6 +10,7 @@ pub mod estimator;
 pub mod exponential;
 pub mod models;
 pub(crate) mod plot;
+pub mod run_plots;
 pub mod schedules;
 pub mod stability;
 pub mod text;

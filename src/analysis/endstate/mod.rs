@@ -26,7 +26,8 @@ pub mod stationary;
 
 pub use chain::{Chain, Class};
 pub use escape::{
-    escape, EscapeOptions, EscapeReport, FormulaMfpt, KramersMfpt, McEscape, PdeMfpt,
+    auto_endpoints, escape, escape_auto, EscapeOptions, EscapeReport, FormulaMfpt, KramersMfpt,
+    McEscape, PdeMfpt, Verdict,
 };
 pub use stationary::{
     closed_form_log, phi_between, stationary, BasinMass, MinimumDensity, NullVectorCheck,

@@ -19,9 +19,11 @@ use crate::model::schedule::Schedules;
 
 mod builder;
 mod builtin;
+mod overrides;
 
 pub use builder::ProblemBuilder;
 pub use builtin::{Builtin, BUILTINS, BUILTIN_PROBLEMS, SEED_BARRIER};
+pub use overrides::Override;
 
 /// Boundary condition at both walls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -489,7 +491,7 @@ pub enum InitialSpec {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProblemFile {
-    /// Built-in problem to start from.
+    /// Built-in problem, or problem file (relative to this one), to start from.
     pub base: Option<String>,
     /// Name of the problem (default: the file's stem).
     pub name: Option<String>,
@@ -542,7 +544,7 @@ impl ProblemFile {
         .map(|(f, _)| *f)
         .collect();
         let mut p = match (&self.base, &self.landscape) {
-            (Some(b), _) => Problem::builtin(b).map_err(|e| match e {
+            (Some(b), _) => overrides::base_problem(b, dir, origin).map_err(|e| match e {
                 Error::UnknownName { .. } => Error::Malformed {
                     path: origin.into(),
                     message: format!("base: {e}"),

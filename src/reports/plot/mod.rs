@@ -5,9 +5,11 @@
 //! markers, or as markers with ± error bars; the legend sits beside the plotting area,
 //! never over the data, and ticks are in engineering/log notation ([`tick`]).
 //! [`heatmap`]: categorical panels. Plots are generated from typed results, never
-//! drawn by hand.
+//! drawn by hand. [`spacetime::spacetime_heatmap`]: a density over (t, W) with a colour bar.
 
 use std::path::Path;
+
+pub mod spacetime;
 
 use plotters::prelude::*;
 

@@ -25,7 +25,6 @@
 //! top, 1 when it lies well past it). Escape to the left is escape to the right of the
 //! mirror image W ↦ −W.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -43,6 +42,11 @@ use crate::model::problem::{Boundary, Initial, Problem};
 use crate::space::flux::{self, FaceData};
 use crate::space::grid::Grid;
 use crate::space::operator::{drift_integral, Operator};
+
+mod text;
+mod verdict;
+
+pub use verdict::{auto_endpoints, escape_auto, Verdict, VERDICT_SE};
 
 /// Settings of [`escape`]. Validated by [`escape`]. With the `cli` feature it is also
 /// the options of the `escape` command.
@@ -203,6 +207,10 @@ pub struct EscapeReport {
     pub survival_pde: Vec<f64>,
     /// Wall-clock seconds.
     pub wall_s: f64,
+    /// What `from = auto` / `past = auto` picked (empty when both were given).
+    pub auto: Vec<String>,
+    /// Which models agree with Monte Carlo of SGD, and why the others do not.
+    pub verdict: Option<Verdict>,
 }
 
 /// The mirror image W ↦ −W of a landscape (escape to the left is escape to the right
@@ -429,7 +437,7 @@ pub fn escape(
             mc.push(McEscape::new(mode, &fp, &times));
         }
     }
-    Ok(EscapeReport {
+    let mut report = EscapeReport {
         problem: problem.name.clone(),
         lr: problem.lr,
         batch: problem.batch,
@@ -449,8 +457,13 @@ pub fn escape(
         mc,
         times,
         survival_pde,
-        wall_s: clock.elapsed().as_secs_f64(),
-    })
+        wall_s: 0.0,
+        auto: vec![],
+        verdict: None,
+    };
+    report.verdict = Some(verdict::verdict(problem, &report, opts));
+    report.wall_s = clock.elapsed().as_secs_f64();
+    Ok(report)
 }
 
 /// The double-integral formula, reflecting at the nearest zero of D behind the start
@@ -503,14 +516,16 @@ fn formula_mfpt(r: &Rightward, quad: usize) -> (Option<FormulaMfpt>, Option<Stri
 /// top between it and the absorbing point.
 fn kramers(r: &Rightward) -> Option<KramersMfpt> {
     let (q, x0, w1) = (&r.q, r.x0, r.w1);
-    let crit = critical_points(q, r.wall, w1, 8000);
+    // scan a little past `past`: a barrier top exactly at `past` counts
+    let len = q.b - q.a;
+    let crit = critical_points(q, r.wall, (w1 + 1e-3 * len).min(q.b), 8000);
     let m = crit
         .iter()
         .filter(|c| c.kind == CriticalKind::NoisyMinimum)
         .min_by(|a, b| (a.w - x0).abs().total_cmp(&(b.w - x0).abs()))?;
     let (b, dphi_mb) = crit
         .iter()
-        .filter(|c| c.kind == CriticalKind::Barrier && c.w > m.w && c.w <= w1)
+        .filter(|c| c.kind == CriticalKind::Barrier && c.w > m.w && c.w <= w1 + 1e-9 * len)
         .filter_map(|c| Some((c, phi_between(q, m.w, c.w, 64)?)))
         .min_by(|a, b| a.1.total_cmp(&b.1))?;
     let delta_phi = -dphi_mb;
@@ -638,109 +653,6 @@ impl McEscape {
             median: done[done.len() / 2],
             censored: fp.censored,
             survival: times.iter().map(|&t| fp.survival(t)).collect(),
-        }
-    }
-}
-
-impl EscapeReport {
-    /// Plain-text summary (what `probcurrent escape` prints).
-    pub fn text(&self) -> String {
-        let mut s = String::new();
-        let _ = writeln!(
-            s,
-            "mean first-passage time of `{}` (T = {}, B = {}) from W = {} past W = {} (reflecting wall at {})",
-            self.problem, self.lr, self.batch, self.from, self.past, self.wall
-        );
-        match &self.formula {
-            Some(f) => {
-                let _ = writeln!(
-                    s,
-                    "  formula (double integral)       τ = {:.6e} steps (quadrature error ~{:.0e}; reflecting end {:.6})",
-                    f.tau, f.rel_error, f.reflecting_end
-                );
-            }
-            None => {
-                let _ = writeln!(
-                    s,
-                    "  formula (double integral)       n/a: {}",
-                    self.formula_note.as_deref().unwrap_or("")
-                );
-            }
-        }
-        match &self.kramers {
-            Some(k) => {
-                let _ = writeln!(
-                    s,
-                    "  Kramers (large barrier)         τ = {:.6e} steps (minimum {:.5}, barrier {:.5}, ΔΦ = {:.3}, factor {:.3})",
-                    k.tau, k.minimum, k.barrier, k.delta_phi, k.past_factor
-                );
-            }
-            None => {
-                let _ = writeln!(s, "  Kramers (large barrier)         n/a (no minimum and barrier top before `past`)");
-            }
-        }
-        self.text_pde(&mut s);
-        self.text_mc(&mut s);
-        s
-    }
-
-    /// The discrete operator's lines.
-    fn text_pde(&self, s: &mut String) {
-        let _ = writeln!(
-            s,
-            "  PDE {} ({} cells), backward equation  τ = {:.6e} steps",
-            self.pde.flux, self.pde.cells, self.pde.tau
-        );
-        let _ = writeln!(
-            s,
-            "  PDE, ∫ survival dt (backward Euler)     τ = {:.6e} steps",
-            self.pde.tau_survival
-        );
-        match self.pde.escape_rate {
-            Some(r) => {
-                let _ = writeln!(
-                    s,
-                    "  PDE escape rate λ₀ (smallest eigenvalue of −A): {r:.6e} per step, 1/λ₀ = {:.6e} steps",
-                    1.0 / r
-                );
-            }
-            None if self.pde.tau.is_infinite() => {
-                let _ = writeln!(
-                    s,
-                    "  PDE escape rate λ₀ = 0: some mass never reaches `past`"
-                );
-            }
-            None => {
-                let _ = writeln!(s, "  PDE escape rate: not resolved");
-            }
-        }
-    }
-
-    /// The Monte Carlo lines.
-    fn text_mc(&self, s: &mut String) {
-        for m in &self.mc {
-            if m.censored == 0 {
-                let _ = writeln!(
-                    s,
-                    "  Monte Carlo {:<9} ({} particles) τ = {:.6e} ± {:.2e} steps (1 s.e.; median {})",
-                    m.mode.as_str(),
-                    m.particles,
-                    m.mean,
-                    m.se,
-                    m.median
-                );
-            } else {
-                let _ = writeln!(
-                    s,
-                    "  Monte Carlo {:<9} ({} particles) τ > {:.6e} steps: {} of {} still inside after {} steps",
-                    m.mode.as_str(),
-                    m.particles,
-                    m.mean,
-                    m.censored,
-                    m.particles,
-                    m.max_steps
-                );
-            }
         }
     }
 }
