@@ -69,11 +69,29 @@ impl McMode {
 /// The per-step gradient estimate ĝ(W) of one process (the step is W ← W − T ĝ):
 /// a minibatch mean for SGD, G for gradient descent, G plus a normal kick of variance
 /// 2D/T² for the Gaussian-kick model. Shared by every Monte Carlo in the crate.
+///
+/// The learning rate and batch size of the current step are set by
+/// [`StepRule::at_step`] (the problem's base values until then), so that schedules
+/// plug in per step.
 pub struct StepRule<'a> {
     problem: &'a Problem,
     mode: McMode,
     without: bool,
     chosen: Vec<usize>,
+    batch: usize,
+    /// √(f(B)/f(B₀)): the Gaussian kick's scale at batch B against the base batch B₀.
+    kick: f64,
+}
+
+/// The factor f(B) in D = T² S² f / 2 at batch `b` (1/B; times (n−B)/(n−1) without
+/// replacement).
+pub fn variance_factor(problem: &Problem, b: usize) -> f64 {
+    let (b, n) = (b as f64, problem.landscape.len() as f64);
+    match problem.sampling {
+        Sampling::WithReplacement => 1.0 / b,
+        Sampling::WithoutReplacement if n > 1.0 => (n - b).max(0.0) / ((n - 1.0) * b),
+        Sampling::WithoutReplacement => 0.0,
+    }
 }
 
 impl<'a> StepRule<'a> {
@@ -88,7 +106,32 @@ impl<'a> StepRule<'a> {
                 Sampling::WithoutReplacement => problem.batch.min(problem.landscape.len()),
                 Sampling::WithReplacement => 0,
             }),
+            batch: problem.batch,
+            kick: 1.0,
         }
+    }
+
+    /// Use batch size `batch` from now on (a batch schedule's B(k)); sampling without
+    /// replacement takes at most n datapoints. The learning rate does not enter ĝ
+    /// (the engine multiplies by T(k)), except through the Gaussian kick, whose
+    /// variance 2D/T² = S² f(B) does not depend on T.
+    pub fn at_step(&mut self, batch: usize) {
+        if batch == self.batch {
+            return;
+        }
+        let n = self.problem.landscape.len();
+        self.batch = if self.without { batch.min(n) } else { batch };
+        let base = variance_factor(self.problem, self.problem.batch);
+        self.kick = if base > 0.0 {
+            (variance_factor(self.problem, self.batch) / base).sqrt()
+        } else {
+            1.0
+        };
+    }
+
+    /// Number of datapoints n of the landscape.
+    pub fn datapoints(&self) -> usize {
+        self.problem.landscape.len()
     }
 
     /// ĝ at `w`, drawing what the process needs from `rng`.
@@ -96,13 +139,13 @@ impl<'a> StepRule<'a> {
     pub fn gradient(&mut self, rng: &mut Xoshiro256PlusPlus, w: f64) -> f64 {
         let land = &self.problem.landscape;
         let n = land.len();
-        let batch = self.problem.batch;
+        let batch = self.batch;
         match self.mode {
             McMode::Gd => land.g_s2(w).0,
             McMode::Gaussian => {
                 let (g, d) = self.problem.drift_diffusion(w);
                 let z: f64 = rng.sample(StandardNormal);
-                g - (2.0 * d).sqrt() / self.problem.lr * z
+                g - self.kick * (2.0 * d).sqrt() / self.problem.lr * z
             }
             McMode::Sgd if batch == 1 => land.grad(rng.random_range(0..n), w),
             McMode::Sgd => {
