@@ -5,6 +5,7 @@
 //! Nothing here knows about grids or time stepping.
 
 pub mod landscape;
+pub mod momentum;
 pub mod normal;
 pub mod problem;
 pub mod schedule;

@@ -17,6 +17,7 @@ pub const REPORTS: &[(&str, &str)] = &[
     ("estimator.md", "the a-posteriori error estimate of every solve against the true error on seed, ou and spreading, across grids"),
     ("exponential.md", "the rational exponential integrator on seed: error against t, degree and the Péclet number, and where it fails"),
     ("models.md", "Fokker–Planck, the exact SGD transfer operator, the per-step Gaussian rule and Monte Carlo of SGD side by side across T, with the linear-stability explanation"),
+    ("momentum.md", "Monte Carlo of SGD with heavy-ball momentum against the effective Fokker–Planck model (learning rate T/(1 − β)) on seed across β and T, and the pit's discrete-map stability where the effective model fails"),
 ];
 
 /// Write every report into `out` (full sizes, or `quick` ones for a smoke test),
@@ -57,6 +58,7 @@ pub fn write_all(
     lines.extend(super::models::models_report(runner, out, "models", command)?.lines);
     lines.extend(super::end_states::end_states_report(runner, out, "end-states", command)?.lines);
     lines.extend(super::estimator::estimator_report(out, quick, command)?.lines);
+    lines.extend(super::momentum::momentum_report(runner, out, quick, command)?.lines);
     let index = write_index(out, REPORTS, command)?;
     for file in REPORTS.iter().map(|(f, _)| *f).chain(["README.md"]) {
         stamp(&out.join(file), command)?;
