@@ -20,8 +20,8 @@ use rayon::prelude::*;
 use crate::analysis::montecarlo::lanes::{self, Gradients};
 use crate::analysis::montecarlo::step::{McMode, StepRule};
 use crate::error::Result;
-use crate::model::normal::TruncatedNormal;
 use crate::model::landscape::Form;
+use crate::model::normal::TruncatedNormal;
 use crate::model::problem::{Initial, Problem, Sampling};
 use crate::space::grid::Grid;
 use crate::space::initial::initial_density;
@@ -237,15 +237,24 @@ impl Engine<'_> {
             (true, Some(Form::Seed { k })) => {
                 self.blocks(checkpoints, observer, progress, Some(&lanes::Seed { k }))
             }
-            (true, Some(Form::Ou { c, m, a })) => {
-                self.blocks(checkpoints, observer, progress, Some(&lanes::Ou { c, m, a }))
-            }
-            (true, Some(Form::Spreading { a })) => {
-                self.blocks(checkpoints, observer, progress, Some(&lanes::Spreading { a }))
-            }
-            (true, Some(Form::VanishingNoise)) => {
-                self.blocks(checkpoints, observer, progress, Some(&lanes::VanishingNoise))
-            }
+            (true, Some(Form::Ou { c, m, a })) => self.blocks(
+                checkpoints,
+                observer,
+                progress,
+                Some(&lanes::Ou { c, m, a }),
+            ),
+            (true, Some(Form::Spreading { a })) => self.blocks(
+                checkpoints,
+                observer,
+                progress,
+                Some(&lanes::Spreading { a }),
+            ),
+            (true, Some(Form::VanishingNoise)) => self.blocks(
+                checkpoints,
+                observer,
+                progress,
+                Some(&lanes::VanishingNoise),
+            ),
             (true, None) => {
                 self.blocks(checkpoints, observer, progress, Some(&lanes::Dynamic(land)))
             }
@@ -304,6 +313,7 @@ impl Engine<'_> {
             let m = GROUP.min(count - first);
             let mut lane = Lane {
                 rngs: &mut rngs[..m],
+                indices: &mut seeder,
                 group: &mut group,
                 rule: &mut rule,
                 bulk,
@@ -313,8 +323,61 @@ impl Engine<'_> {
         record
     }
 
-    /// `m` particles in lock step through the checkpoints.
+    /// `m` particles in lock step through the checkpoints, compiled for AVX-512 or
+    /// AVX2 when the processor has them (the same IEEE operations on every path, no
+    /// fused multiply-add: bit-identical results).
     fn run_group<O: Observer, G: Gradients>(
+        &self,
+        lane: &mut Lane<'_, '_, G>,
+        m: usize,
+        checkpoints: &[u64],
+        observer: &O,
+        record: &mut O::Block,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: only requires AVX-512F, detected just above.
+            return unsafe { self.group_avx512(lane, m, checkpoints, observer, record) };
+        }
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: only requires AVX2, detected just above.
+            return unsafe { self.group_avx2(lane, m, checkpoints, observer, record) };
+        }
+        self.group(lane, m, checkpoints, observer, record);
+    }
+
+    /// [`Engine::group`] compiled with AVX-512F.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn group_avx512<O: Observer, G: Gradients>(
+        &self,
+        lane: &mut Lane<'_, '_, G>,
+        m: usize,
+        checkpoints: &[u64],
+        observer: &O,
+        record: &mut O::Block,
+    ) {
+        self.group(lane, m, checkpoints, observer, record);
+    }
+
+    /// [`Engine::group`] compiled with AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn group_avx2<O: Observer, G: Gradients>(
+        &self,
+        lane: &mut Lane<'_, '_, G>,
+        m: usize,
+        checkpoints: &[u64],
+        observer: &O,
+        record: &mut O::Block,
+    ) {
+        self.group(lane, m, checkpoints, observer, record);
+    }
+
+    /// The body of [`Engine::run_group`].
+    #[inline(always)]
+    fn group<O: Observer, G: Gradients>(
         &self,
         lane: &mut Lane<'_, '_, G>,
         m: usize,
@@ -356,7 +419,7 @@ impl Engine<'_> {
 
     /// One step of the positions (and velocities) from the gradients in `gr.g`;
     /// whether every new position is inside the walls.
-    #[inline]
+    #[inline(always)]
     fn advance(&self, gr: &mut Group, m: usize, lr: f64) -> bool {
         let (w, v, g) = (&mut gr.w[..m], &mut gr.v[..m], &gr.g[..m]);
         match self.momentum {
@@ -418,6 +481,9 @@ impl Engine<'_> {
 /// A group's generators, arrays and gradient source during one run.
 struct Lane<'r, 'p, G> {
     rngs: &'r mut [Xoshiro256PlusPlus],
+    /// The block's generator, after seeding the slots: the drawn datapoints of SGD
+    /// with replacement on the bulk path, in slot order.
+    indices: &'r mut Xoshiro256PlusPlus,
     group: &'r mut Group,
     rule: &'r mut StepRule<'p>,
     bulk: Option<&'r G>,
@@ -426,7 +492,7 @@ struct Lane<'r, 'p, G> {
 impl<G: Gradients> Lane<'_, '_, G> {
     /// ĝ of every particle of the group into `group.g`, at W (or W + β v for Nesterov),
     /// with batch size `batch`.
-    #[inline]
+    #[inline(always)]
     fn gradients(&mut self, momentum: Option<Momentum>, m: usize, batch: usize) {
         let gr = &mut *self.group;
         match momentum {
@@ -443,12 +509,10 @@ impl<G: Gradients> Lane<'_, '_, G> {
         let (at, g) = (&gr.at[..m], &mut gr.g[..m]);
         match self.bulk {
             Some(bulk) => {
-                let n = self.rule.datapoints() as u32;
+                let n = self.rule.datapoints();
                 g.fill(0.0);
                 for _ in 0..batch {
-                    for (j, rng) in gr.j[..m].iter_mut().zip(self.rngs.iter_mut()) {
-                        *j = rng.random_range(0..n);
-                    }
+                    lanes::draw_indices(self.indices, n, &mut gr.j[..m]);
                     lanes::add(bulk, &gr.j[..m], at, g);
                 }
                 if batch > 1 {

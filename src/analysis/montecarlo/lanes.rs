@@ -16,7 +16,36 @@
 //! gradients agree with [`Landscape::grad`] to a few ulp but not bit for bit. Results
 //! below e^{−708} are flushed to 0 (a gradient of 10⁻³⁰⁸ moves nothing).
 
+use rand::{Rng, RngExt};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
 use crate::model::landscape::Landscape;
+
+/// Uniform datapoint indices in 0..n into every slot of `j`, from `rng` in slot order:
+/// for n = 2^b (b ≤ 16) b bits of one 64-bit draw per slot (⌊64/b⌋ slots per draw;
+/// xoshiro256++'s bits are all of full quality), otherwise one unbiased bounded draw
+/// per slot.
+#[inline(always)]
+pub fn draw_indices(rng: &mut Xoshiro256PlusPlus, n: usize, j: &mut [u32]) {
+    if n.is_power_of_two() && n <= 1 << 16 {
+        let b = n.trailing_zeros() as usize;
+        if b == 0 {
+            j.fill(0);
+            return;
+        }
+        let mask = (n - 1) as u64;
+        for chunk in j.chunks_mut(64 / b) {
+            let x = rng.next_u64();
+            for (i, j) in chunk.iter_mut().enumerate() {
+                *j = ((x >> (b * i)) & mask) as u32;
+            }
+        }
+    } else {
+        for j in j {
+            *j = rng.random_range(0..n as u32);
+        }
+    }
+}
 
 /// e^x for x ≤ 709 (the Gaussian factors of the built-in landscapes take x ≤ 0),
 /// branch-free so that loops over it vectorise; 0 below x = −708; NaN stays NaN.
@@ -65,12 +94,18 @@ pub trait Gradients {
     fn add(&self, j: &[u32], w: &[f64], acc: &mut [f64]);
 }
 
-/// `bulk.add(j, w, acc)`, compiled for 256-bit vectors (AVX2: four lanes per
-/// instruction instead of SSE2's two) when the processor has them. The arithmetic is
-/// the same IEEE operations either way (no fused multiply-add is enabled), so the
-/// results are bit-identical with and without AVX2.
-#[inline]
+/// `bulk.add(j, w, acc)`, compiled for 512-bit vectors (AVX-512: eight lanes per
+/// instruction) or 256-bit ones (AVX2: four) when the processor has them, instead of
+/// SSE2's two. The arithmetic is the same IEEE operations either way (no fused
+/// multiply-add is enabled), so the results are bit-identical on every path.
+#[inline(always)]
 pub fn add<G: Gradients>(bulk: &G, j: &[u32], w: &[f64], acc: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: `add_avx512` only requires AVX-512F, which was detected just above.
+        unsafe { add_avx512(bulk, j, w, acc) };
+        return;
+    }
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: `add_avx2` only requires AVX2, which was detected just above.
@@ -84,6 +119,13 @@ pub fn add<G: Gradients>(bulk: &G, j: &[u32], w: &[f64], acc: &mut [f64]) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn add_avx2<G: Gradients>(bulk: &G, j: &[u32], w: &[f64], acc: &mut [f64]) {
+    bulk.add(j, w, acc);
+}
+
+/// [`Gradients::add`] inlined into a function compiled with AVX-512F enabled.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn add_avx512<G: Gradients>(bulk: &G, j: &[u32], w: &[f64], acc: &mut [f64]) {
     bulk.add(j, w, acc);
 }
 
