@@ -193,6 +193,7 @@ fn accuracy_table() {
                 t_end: Some(500.0),
                 every: Some(500.0),
                 cells: 600,
+                ..McSettings::default()
             },
             &|_, _| {},
         )

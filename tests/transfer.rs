@@ -38,6 +38,7 @@ fn seed_mc(mode: McMode, particles: usize) -> McReport {
             t_end: Some(500.0),
             every: Some(50.0),
             cells: 600,
+            ..McSettings::default()
         },
         &|_, _| {},
     )

@@ -89,6 +89,10 @@ pub struct SolveArgs {
     pub settings: RunSettings,
     #[command(flatten)]
     pub errors: ErrorChoice,
+    /// Solve the first-order effective model of SGD with heavy-ball momentum β in
+    /// [0, 1): the same problem at learning rate T/(1 − β).
+    #[arg(long)]
+    pub momentum: Option<f64>,
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,

@@ -174,7 +174,11 @@ fn error_lines(r: &RunReport, skipped: bool) -> String {
 fn dispatch(command: Command, o: Out) -> Result<()> {
     match command {
         Command::Solve(a) => {
-            let problem = a.problem.load()?;
+            let mut problem = a.problem.load()?;
+            if let Some(beta) = a.momentum {
+                problem = probcurrent::model::momentum::effective_problem(&problem, beta)
+                    .map_err(|e| e.with_origin("--momentum"))?;
+            }
             let report = solve(&problem, &a.model, &a.settings, &a.errors)?;
             write_run(&report, &a.out)?;
             let trace = || Trace::from_run(&report.problem, &report);

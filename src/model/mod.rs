@@ -6,6 +6,7 @@
 
 pub mod grid_choice;
 pub mod landscape;
+pub mod momentum;
 pub mod normal;
 pub mod problem;
 pub mod schedule;

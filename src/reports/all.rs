@@ -18,6 +18,7 @@ pub const REPORTS: &[(&str, &str)] = &[
     ("exponential.md", "the rational exponential integrator on seed: error against t, degree and the Péclet number, and where it fails"),
     ("schedules.md", "learning-rate schedules on seed: transfer-exact against Monte Carlo of SGD under a step decay and a cosine, Fokker–Planck against Gaussian kicks at small T, worst z-scores"),
     ("models.md", "Fokker–Planck, the exact SGD transfer operator, the per-step Gaussian rule and Monte Carlo of SGD side by side across T, with the linear-stability explanation"),
+    ("momentum.md", "Monte Carlo of SGD with heavy-ball momentum against the effective Fokker–Planck model (learning rate T/(1 − β)) on seed across β and T, and the pit's discrete-map stability where the effective model fails"),
 ];
 
 /// Write every report into `out` (full sizes, or `quick` ones for a smoke test),
@@ -59,6 +60,7 @@ pub fn write_all(
     lines.extend(super::end_states::end_states_report(runner, out, "end-states", command)?.lines);
     lines.extend(super::estimator::estimator_report(out, quick, command)?.lines);
     lines.extend(super::schedules::schedules_report(out, quick, command)?.lines);
+    lines.extend(super::momentum::momentum_report(runner, out, quick, command)?.lines);
     let index = write_index(out, REPORTS, command)?;
     for file in REPORTS.iter().map(|(f, _)| *f).chain(["README.md"]) {
         stamp(&out.join(file), command)?;

@@ -9,6 +9,7 @@ pub mod end_states;
 pub mod estimator;
 pub mod exponential;
 pub mod models;
+pub mod momentum;
 pub(crate) mod plot;
 pub mod run_plots;
 pub mod schedules;

@@ -275,6 +275,7 @@ fn solve_all(runner: &dyn Runner, base: &Problem, sg: &Scheme, lr: f64) -> Resul
             t_end: Some(t_end),
             every: Some(every),
             cells: REPORT_CELLS,
+            ..McSettings::default()
         },
     )?;
     let models = [&fp, &ex, &ga];

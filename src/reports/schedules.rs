@@ -105,6 +105,8 @@ pub fn check(
             t_end: Some(sizes.t_end),
             every: Some(sizes.every),
             cells: sizes.cells,
+            momentum: None,
+            nesterov: false,
         },
         &|_, _| {},
     )?;

@@ -13,20 +13,27 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use rand::{RngExt, SeedableRng};
+use rand::{Rng, RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
+use crate::analysis::montecarlo::lanes::{self, Gradients};
 use crate::analysis::montecarlo::step::{McMode, StepRule};
 use crate::error::Result;
+use crate::model::landscape::Form;
 use crate::model::normal::TruncatedNormal;
-use crate::model::problem::{Initial, Problem};
+use crate::model::problem::{Initial, Problem, Sampling};
 use crate::space::grid::Grid;
 use crate::space::initial::initial_density;
 
 /// Block size: particles per generator stream (fixed, so results do not depend on
 /// the thread count).
 pub const BLOCK: usize = 2048;
+
+/// Group size: particles of a block moved in lock step, one step of all of them at a
+/// time, so that per-step work (the schedule, the choice of gradient evaluator) is
+/// shared and the gradient loop runs over arrays the compiler vectorises.
+pub const GROUP: usize = 256;
 
 /// The generator of block `blk` for `seed`.
 pub fn block_rng(seed: u64, blk: usize) -> Xoshiro256PlusPlus {
@@ -168,12 +175,28 @@ pub trait Observer: Sync {
     fn exit(&self, block: &mut Self::Block, step: u64);
 }
 
+/// Heavy-ball momentum: v ← β v − T ĝ(W), W ← W + v, with ĝ taken at W + β v when
+/// `nesterov` (Polyak, 1964; Nesterov, 1983; in this form Sutskever et al., "On the
+/// importance of initialization and momentum in deep learning", 2013). Velocities start
+/// at 0. A particle a wall acts on is placed where plain SGD would put it (mirrored at a
+/// reflecting wall, removed at an absorbing one) and its velocity is set to 0: the wall
+/// is inelastic, it takes the momentum and keeps no memory of the hit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Momentum {
+    /// β in [0, 1).
+    pub beta: f64,
+    /// Take the gradient at the look-ahead point W + β v.
+    pub nesterov: bool,
+}
+
 /// One Monte Carlo experiment: the process, the walls, the start and the particles.
 pub struct Engine<'a> {
-    /// The problem (landscape, learning rate, batch, sampling).
+    /// The problem (landscape, learning rate, batch, sampling, schedules).
     pub problem: &'a Problem,
     /// The process.
     pub mode: McMode,
+    /// Heavy-ball momentum; `None` is plain W ← W − T ĝ.
+    pub momentum: Option<Momentum>,
     /// The domain and its walls.
     pub walls: Walls,
     /// Where particles start.
@@ -182,6 +205,22 @@ pub struct Engine<'a> {
     pub particles: usize,
     /// Seed of the block generators.
     pub seed: u64,
+}
+
+/// The working arrays of one group of particles (structure of arrays).
+struct Group {
+    /// Positions.
+    w: Vec<f64>,
+    /// Velocities (momentum only).
+    v: Vec<f64>,
+    /// Where the gradient is taken (W, or W + β v for Nesterov).
+    at: Vec<f64>,
+    /// ĝ per particle.
+    g: Vec<f64>,
+    /// Drawn datapoint per particle.
+    j: Vec<u32>,
+    /// Still inside.
+    alive: Vec<bool>,
 }
 
 impl Engine<'_> {
@@ -195,49 +234,301 @@ impl Engine<'_> {
         observer: &O,
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Vec<O::Block> {
+        let land = &*self.problem.landscape;
+        let bulk = self.mode == McMode::Sgd && self.problem.sampling == Sampling::WithReplacement;
+        match (bulk, land.form()) {
+            (true, Some(Form::Seed { k })) => {
+                self.blocks(checkpoints, observer, progress, Some(&lanes::Seed { k }))
+            }
+            (true, Some(Form::Ou { c, m, a })) => self.blocks(
+                checkpoints,
+                observer,
+                progress,
+                Some(&lanes::Ou { c, m, a }),
+            ),
+            (true, Some(Form::Spreading { a })) => self.blocks(
+                checkpoints,
+                observer,
+                progress,
+                Some(&lanes::Spreading { a }),
+            ),
+            (true, Some(Form::VanishingNoise)) => self.blocks(
+                checkpoints,
+                observer,
+                progress,
+                Some(&lanes::VanishingNoise),
+            ),
+            (true, None) => {
+                self.blocks(checkpoints, observer, progress, Some(&lanes::Dynamic(land)))
+            }
+            (false, _) => self.blocks::<O, lanes::Dynamic>(checkpoints, observer, progress, None),
+        }
+    }
+
+    /// [`Engine::run`] with the gradients of SGD with replacement from `bulk` (every
+    /// other process through [`StepRule`] per particle).
+    fn blocks<O: Observer, G: Gradients + Sync>(
+        &self,
+        checkpoints: &[u64],
+        observer: &O,
+        progress: &(dyn Fn(usize, usize) + Sync),
+        bulk: Option<&G>,
+    ) -> Vec<O::Block> {
         let n_blocks = self.particles.div_ceil(BLOCK);
         let done = AtomicUsize::new(0);
         (0..n_blocks)
             .into_par_iter()
             .map(|blk| {
                 let count = BLOCK.min(self.particles - blk * BLOCK);
-                let record = self.run_block(blk, count, checkpoints, observer);
+                let record = self.run_block(blk, count, checkpoints, observer, bulk);
                 progress(done.fetch_add(1, Ordering::Relaxed) + 1, n_blocks);
                 record
             })
             .collect()
     }
 
-    /// The particles of one block, in order, from the block's own generator.
-    fn run_block<O: Observer>(
+    /// The particles of one block, in groups of [`GROUP`] moved in lock step, each
+    /// particle slot (lane) with its own generator seeded from the block's.
+    fn run_block<O: Observer, G: Gradients>(
         &self,
         blk: usize,
         count: usize,
         checkpoints: &[u64],
         observer: &O,
+        bulk: Option<&G>,
     ) -> O::Block {
-        let mut rng = block_rng(self.seed, blk);
+        let mut seeder = block_rng(self.seed, blk);
         let mut record = observer.block(count);
+        let lanes = GROUP.min(count);
+        let mut rngs: Vec<Xoshiro256PlusPlus> = (0..lanes)
+            .map(|_| Xoshiro256PlusPlus::seed_from_u64(seeder.next_u64()))
+            .collect();
+        let mut group = Group {
+            w: vec![0.0; lanes],
+            v: vec![0.0; lanes],
+            at: vec![0.0; lanes],
+            g: vec![0.0; lanes],
+            j: vec![0; lanes],
+            alive: vec![false; lanes],
+        };
         let mut rule = StepRule::new(self.problem, self.mode);
-        for _ in 0..count {
-            let mut w = self.start.draw(&mut rng);
-            let mut step = 0u64;
-            'particle: for (k, &until) in checkpoints.iter().enumerate() {
-                while step < until {
-                    rule.set_step(step);
-                    let g = rule.gradient(&mut rng, w);
-                    step += 1;
-                    match self.walls.settle(w - rule.lr() * g) {
-                        Some(v) => w = v,
-                        None => {
-                            observer.exit(&mut record, step);
-                            break 'particle;
-                        }
-                    }
-                }
-                observer.snapshot(&mut record, k, w);
-            }
+        for first in (0..count).step_by(GROUP) {
+            let m = GROUP.min(count - first);
+            let mut lane = Lane {
+                rngs: &mut rngs[..m],
+                indices: &mut seeder,
+                group: &mut group,
+                rule: &mut rule,
+                bulk,
+            };
+            self.run_group(&mut lane, m, checkpoints, observer, &mut record);
         }
         record
+    }
+
+    /// `m` particles in lock step through the checkpoints, compiled for AVX-512 or
+    /// AVX2 when the processor has them (the same IEEE operations on every path, no
+    /// fused multiply-add: bit-identical results).
+    fn run_group<O: Observer, G: Gradients>(
+        &self,
+        lane: &mut Lane<'_, '_, G>,
+        m: usize,
+        checkpoints: &[u64],
+        observer: &O,
+        record: &mut O::Block,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: only requires AVX-512F, detected just above.
+            return unsafe { self.group_avx512(lane, m, checkpoints, observer, record) };
+        }
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: only requires AVX2, detected just above.
+            return unsafe { self.group_avx2(lane, m, checkpoints, observer, record) };
+        }
+        self.group(lane, m, checkpoints, observer, record);
+    }
+
+    /// [`Engine::group`] compiled with AVX-512F.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn group_avx512<O: Observer, G: Gradients>(
+        &self,
+        lane: &mut Lane<'_, '_, G>,
+        m: usize,
+        checkpoints: &[u64],
+        observer: &O,
+        record: &mut O::Block,
+    ) {
+        self.group(lane, m, checkpoints, observer, record);
+    }
+
+    /// [`Engine::group`] compiled with AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn group_avx2<O: Observer, G: Gradients>(
+        &self,
+        lane: &mut Lane<'_, '_, G>,
+        m: usize,
+        checkpoints: &[u64],
+        observer: &O,
+        record: &mut O::Block,
+    ) {
+        self.group(lane, m, checkpoints, observer, record);
+    }
+
+    /// The body of [`Engine::run_group`].
+    #[inline(always)]
+    fn group<O: Observer, G: Gradients>(
+        &self,
+        lane: &mut Lane<'_, '_, G>,
+        m: usize,
+        checkpoints: &[u64],
+        observer: &O,
+        record: &mut O::Block,
+    ) {
+        for l in 0..m {
+            lane.group.w[l] = self.start.draw(&mut lane.rngs[l]);
+            lane.group.v[l] = 0.0;
+            lane.group.alive[l] = true;
+        }
+        let (lr0, b0) = (self.problem.lr, self.problem.batch);
+        let schedule = &self.problem.schedule;
+        let constant = schedule.is_constant();
+        let mut alive = m;
+        let mut step = 0u64;
+        for (k, &until) in checkpoints.iter().enumerate() {
+            while step < until && alive > 0 {
+                // step k (from W_k to W_{k+1}) uses T(k) and B(k)
+                let (lr, batch) = if constant {
+                    (lr0, b0)
+                } else {
+                    let t = step as f64;
+                    (schedule.lr(lr0, t), schedule.batch(b0, t))
+                };
+                lane.gradients(self.momentum, m, batch);
+                step += 1;
+                if !self.advance(lane.group, m, lr) {
+                    alive -= self.settle(lane.group, m, step, observer, record);
+                }
+            }
+            let gr = &lane.group;
+            for l in (0..m).filter(|&l| gr.alive[l]) {
+                observer.snapshot(record, k, gr.w[l]);
+            }
+        }
+    }
+
+    /// One step of the positions (and velocities) from the gradients in `gr.g`;
+    /// whether every new position is inside the walls.
+    #[inline(always)]
+    fn advance(&self, gr: &mut Group, m: usize, lr: f64) -> bool {
+        let (w, v, g) = (&mut gr.w[..m], &mut gr.v[..m], &gr.g[..m]);
+        match self.momentum {
+            None => {
+                for (w, &g) in w.iter_mut().zip(g) {
+                    *w -= lr * g;
+                }
+            }
+            Some(Momentum { beta, .. }) => {
+                for ((w, v), &g) in w.iter_mut().zip(v.iter_mut()).zip(g) {
+                    *v = beta * *v - lr * g;
+                    *w += *v;
+                }
+            }
+        }
+        let (a, b) = (self.walls.a, self.walls.b);
+        w.iter().fold(true, |ok, &x| ok & (x >= a) & (x <= b))
+    }
+
+    /// Apply the walls lane by lane after a step that took someone outside; a particle
+    /// that leaves is shown to the observer and parked (at the left wall, velocity 0,
+    /// no longer followed). Returns how many left.
+    fn settle<O: Observer>(
+        &self,
+        gr: &mut Group,
+        m: usize,
+        step: u64,
+        observer: &O,
+        record: &mut O::Block,
+    ) -> usize {
+        let mut left = 0;
+        for l in 0..m {
+            let w = gr.w[l];
+            if !gr.alive[l] {
+                gr.w[l] = self.walls.a;
+                gr.v[l] = 0.0;
+                continue;
+            }
+            match self.walls.settle(w) {
+                Some(x) => {
+                    if x.to_bits() != w.to_bits() {
+                        gr.v[l] = 0.0;
+                    }
+                    gr.w[l] = x;
+                }
+                None => {
+                    observer.exit(record, step);
+                    gr.alive[l] = false;
+                    gr.w[l] = self.walls.a;
+                    gr.v[l] = 0.0;
+                    left += 1;
+                }
+            }
+        }
+        left
+    }
+}
+
+/// A group's generators, arrays and gradient source during one run.
+struct Lane<'r, 'p, G> {
+    rngs: &'r mut [Xoshiro256PlusPlus],
+    /// The block's generator, after seeding the slots: the drawn datapoints of SGD
+    /// with replacement on the bulk path, in slot order.
+    indices: &'r mut Xoshiro256PlusPlus,
+    group: &'r mut Group,
+    rule: &'r mut StepRule<'p>,
+    bulk: Option<&'r G>,
+}
+
+impl<G: Gradients> Lane<'_, '_, G> {
+    /// ĝ of every particle of the group into `group.g`, at W (or W + β v for Nesterov),
+    /// with batch size `batch`.
+    #[inline(always)]
+    fn gradients(&mut self, momentum: Option<Momentum>, m: usize, batch: usize) {
+        let gr = &mut *self.group;
+        match momentum {
+            Some(Momentum {
+                beta,
+                nesterov: true,
+            }) => {
+                for ((at, &w), &v) in gr.at[..m].iter_mut().zip(&gr.w[..m]).zip(&gr.v[..m]) {
+                    *at = w + beta * v;
+                }
+            }
+            _ => gr.at[..m].copy_from_slice(&gr.w[..m]),
+        }
+        let (at, g) = (&gr.at[..m], &mut gr.g[..m]);
+        match self.bulk {
+            Some(bulk) => {
+                let n = self.rule.datapoints();
+                g.fill(0.0);
+                for _ in 0..batch {
+                    lanes::draw_indices(self.indices, n, &mut gr.j[..m]);
+                    lanes::add(bulk, &gr.j[..m], at, g);
+                }
+                if batch > 1 {
+                    let b = batch as f64;
+                    g.iter_mut().for_each(|x| *x /= b);
+                }
+            }
+            None => {
+                self.rule.at_step(batch);
+                for ((g, &at), rng) in g.iter_mut().zip(at).zip(self.rngs.iter_mut()) {
+                    *g = self.rule.gradient(rng, at);
+                }
+            }
+        }
     }
 }

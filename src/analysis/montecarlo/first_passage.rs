@@ -76,6 +76,7 @@ pub fn first_passage(
     let engine = Engine {
         problem,
         mode,
+        momentum: None,
         walls,
         start: Start::At(x0),
         particles,

@@ -14,10 +14,10 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::analysis::montecarlo::engine::{Engine, Observer, Start, Walls};
+use crate::analysis::montecarlo::engine::{Engine, Momentum, Observer, Start, Walls};
 use crate::analysis::montecarlo::step::McMode;
 use crate::analysis::montecarlo::whole_steps;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::problem::{Boundary, Problem};
 use crate::space::grid::Grid;
 
@@ -46,6 +46,13 @@ pub struct McSettings {
     /// Cells of the histogram grid (default 600, the solver's usual grid).
     #[cfg_attr(feature = "cli", arg(long, default_value_t = 600))]
     pub cells: usize,
+    /// Heavy-ball momentum β in [0, 1): v ← β v − T ĝ, W ← W + v (velocity 0 at the
+    /// start and after a wall); absent: plain W ← W − T ĝ.
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub momentum: Option<f64>,
+    /// With `--momentum`: Nesterov's look-ahead, ĝ taken at W + β v.
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub nesterov: bool,
 }
 
 impl Default for McSettings {
@@ -57,6 +64,8 @@ impl Default for McSettings {
             t_end: None,
             every: None,
             cells: 600,
+            momentum: None,
+            nesterov: false,
         }
     }
 }
@@ -71,6 +80,7 @@ impl McSettings {
         let every = whole_steps("every", self.every.unwrap_or(problem.every))?;
         self.mode
             .check(problem, "use mode gd (S² = 0) or gaussian")?;
+        self.momentum()?;
         crate::limits::cells(self.cells).map_err(|e| e.with_origin("--cells"))?;
         let snapshots = crate::limits::snapshots(t_end as f64, every as f64)?;
         let batch = match self.mode {
@@ -105,6 +115,31 @@ impl McSettings {
             t_end,
             every,
             cells,
+            momentum: None,
+            nesterov: false,
+        }
+    }
+
+    /// The momentum of these settings: `None` for plain SGD; an error for β outside
+    /// [0, 1) or `nesterov` without a β.
+    pub fn momentum(&self) -> Result<Option<Momentum>> {
+        match self.momentum {
+            None if self.nesterov => Err(Error::invalid(
+                "nesterov",
+                "true",
+                "Nesterov's look-ahead needs a momentum β (give --momentum)",
+            )),
+            None => Ok(None),
+            Some(beta) if !(0.0..1.0).contains(&beta) => Err(Error::invalid(
+                "momentum",
+                beta.to_string(),
+                "β must be in [0, 1) (1 never forgets a velocity; above 1 it grows)",
+            )
+            .with_origin("--momentum")),
+            Some(beta) => Ok(Some(Momentum {
+                beta,
+                nesterov: self.nesterov,
+            })),
         }
     }
 }
@@ -152,6 +187,10 @@ pub struct McReport {
     pub problem: String,
     /// Process.
     pub mode: McMode,
+    /// Heavy-ball momentum β (`None`: plain SGD).
+    pub momentum: Option<f64>,
+    /// Nesterov's look-ahead gradient (with a momentum).
+    pub nesterov: bool,
     /// Number of particles.
     pub particles: usize,
     /// Seed.
@@ -253,6 +292,7 @@ pub fn simulate(
     let engine = Engine {
         problem,
         mode: settings.mode,
+        momentum: settings.momentum()?,
         walls: Walls::both(
             problem.a,
             problem.b,
@@ -279,6 +319,8 @@ pub fn simulate(
     Ok(McReport {
         problem: problem.name.clone(),
         mode: settings.mode,
+        momentum: settings.momentum,
+        nesterov: settings.nesterov,
         particles: settings.particles,
         seed: settings.seed,
         steps: t_end,

@@ -2,8 +2,6 @@
 //! W ← W − T ĝ): a minibatch mean for SGD, G for gradient descent, and G plus a normal
 //! kick of variance 2D/T² for the Gaussian-kick model, whose one-step mean and
 //! variance are exactly those of the Fokker–Planck model's diffusion approximation.
-//! Under a schedule, step k (from W_k to W_{k+1}) uses T(k) and B(k)
-//! ([`StepRule::set_step`], [`StepRule::lr`]).
 
 use rand::RngExt;
 use rand_distr::StandardNormal;
@@ -71,17 +69,29 @@ impl McMode {
 /// The per-step gradient estimate ĝ(W) of one process (the step is W ← W − T ĝ):
 /// a minibatch mean for SGD, G for gradient descent, G plus a normal kick of variance
 /// 2D/T² for the Gaussian-kick model. Shared by every Monte Carlo in the crate.
+///
+/// The learning rate and batch size of the current step are set by
+/// [`StepRule::at_step`] (the problem's base values until then), so that schedules
+/// plug in per step.
 pub struct StepRule<'a> {
     problem: &'a Problem,
     mode: McMode,
     without: bool,
     chosen: Vec<usize>,
-    scheduled: bool,
-    step: u64,
-    lr: f64,
     batch: usize,
-    /// √f(B(k)) · the effective S² factor, for the scheduled Gaussian kick.
-    kick_f: f64,
+    /// √(f(B)/f(B₀)): the Gaussian kick's scale at batch B against the base batch B₀.
+    kick: f64,
+}
+
+/// The factor f(B) in D = T² S² f / 2 at batch `b` (1/B; times (n−B)/(n−1) without
+/// replacement).
+pub fn variance_factor(problem: &Problem, b: usize) -> f64 {
+    let (b, n) = (b as f64, problem.landscape.len() as f64);
+    match problem.sampling {
+        Sampling::WithReplacement => 1.0 / b,
+        Sampling::WithoutReplacement if n > 1.0 => (n - b).max(0.0) / ((n - 1.0) * b),
+        Sampling::WithoutReplacement => 0.0,
+    }
 }
 
 impl<'a> StepRule<'a> {
@@ -96,38 +106,32 @@ impl<'a> StepRule<'a> {
                 Sampling::WithoutReplacement => problem.batch.min(problem.landscape.len()),
                 Sampling::WithReplacement => 0,
             }),
-            scheduled: !problem.schedule.is_constant(),
-            step: u64::MAX,
-            lr: problem.lr,
             batch: problem.batch,
-            kick_f: problem.variance_factor().sqrt(),
+            kick: 1.0,
         }
     }
 
-    /// Take the learning rate T(k) and batch size B(k) of step `k` (from W_k to
-    /// W_{k+1}) from the problem's schedule; nothing to do without one.
-    #[inline]
-    pub fn set_step(&mut self, k: u64) {
-        if !self.scheduled || k == self.step {
+    /// Use batch size `batch` from now on (a batch schedule's B(k)); sampling without
+    /// replacement takes at most n datapoints. The learning rate does not enter ĝ
+    /// (the engine multiplies by T(k)), except through the Gaussian kick, whose
+    /// variance 2D/T² = S² f(B) does not depend on T.
+    pub fn at_step(&mut self, batch: usize) {
+        if batch == self.batch {
             return;
         }
-        self.step = k;
-        let s = &self.problem.schedule;
-        self.lr = s.lr(self.problem.lr, k as f64);
-        let b = s.batch(self.problem.batch, k as f64);
-        if b != self.batch {
-            self.batch = b;
-            self.kick_f = self.problem.variance_factor_of(b).max(0.0).sqrt();
-            if self.without {
-                self.chosen.reserve(b.min(self.problem.landscape.len()));
-            }
-        }
+        let n = self.problem.landscape.len();
+        self.batch = if self.without { batch.min(n) } else { batch };
+        let base = variance_factor(self.problem, self.problem.batch);
+        self.kick = if base > 0.0 {
+            (variance_factor(self.problem, self.batch) / base).sqrt()
+        } else {
+            1.0
+        };
     }
 
-    /// The learning rate of the current step (the problem's without a schedule).
-    #[inline]
-    pub fn lr(&self) -> f64 {
-        self.lr
+    /// Number of datapoints n of the landscape.
+    pub fn datapoints(&self) -> usize {
+        self.problem.landscape.len()
     }
 
     /// ĝ at `w`, drawing what the process needs from `rng`.
@@ -138,17 +142,10 @@ impl<'a> StepRule<'a> {
         let batch = self.batch;
         match self.mode {
             McMode::Gd => land.g_s2(w).0,
-            McMode::Gaussian if self.scheduled => {
-                // kick of variance 2D/T² = f(B(k)) S²: independent of T(k)
-                let (g, s2) = land.g_s2(w);
-                let s2 = self.problem.noise_scale * s2 + self.problem.noise_floor;
-                let z: f64 = rng.sample(StandardNormal);
-                g - self.kick_f * s2.max(0.0).sqrt() * z
-            }
             McMode::Gaussian => {
                 let (g, d) = self.problem.drift_diffusion(w);
                 let z: f64 = rng.sample(StandardNormal);
-                g - (2.0 * d).sqrt() / self.problem.lr * z
+                g - self.kick * (2.0 * d).sqrt() / self.problem.lr * z
             }
             McMode::Sgd if batch == 1 => land.grad(rng.random_range(0..n), w),
             McMode::Sgd => {

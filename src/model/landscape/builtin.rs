@@ -1,6 +1,6 @@
 //! The landscapes of the built-in problems, as closures with exact derivatives.
 
-use super::ClosureLandscape;
+use super::{ClosureLandscape, Form};
 
 /// The seed landscape (two datapoints, pit sharpness `k`):
 /// l₁ = −e^{−(W−2)²}, l₂ = −e^{−(W−2)²} − e^{−k(W−1)²}, given as the shared part
@@ -20,6 +20,7 @@ pub fn seed_landscape(k: f64) -> ClosureLandscape {
         .shared("-exp(-(w-2)^2)", wide, wide_g, wide_c)
         .datapoint("0", |_| 0.0, |_| 0.0, |_| 0.0)
         .datapoint(format!("-exp(-{k}*(w-1)^2)"), pit, pit_g, pit_c)
+        .with_form(Form::Seed { k })
 }
 
 /// Two datapoints with opposite linear losses ±a·W: G = 0, S² = a² (pure spreading).
@@ -27,6 +28,7 @@ pub fn spreading_landscape(a: f64) -> ClosureLandscape {
     ClosureLandscape::new()
         .datapoint(format!("{a}*w"), move |w| a * w, move |_| a, |_| 0.0)
         .datapoint(format!("-{a}*w"), move |w| -a * w, move |_| -a, |_| 0.0)
+        .with_form(Form::Spreading { a })
 }
 
 /// Two datapoints ½c(W−m)² ± a·W: G = c(W − m), S² = a² (Ornstein–Uhlenbeck).
@@ -44,6 +46,7 @@ pub fn ou_landscape(c: f64, m: f64, a: f64) -> ClosureLandscape {
             move |w| c * (w - m) - a,
             move |_| c,
         )
+        .with_form(Form::Ou { c, m, a })
 }
 
 /// Two datapoints (W − 1)² and 0: G = W − 1 and S² = (W − 1)², so the gradient noise
@@ -58,4 +61,5 @@ pub fn vanishing_noise_landscape() -> ClosureLandscape {
             |_| 2.0,
         )
         .datapoint("0", |_| 0.0, |_| 0.0, |_| 0.0)
+        .with_form(Form::VanishingNoise)
 }

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::{Landscape, ScalarFn};
+use super::{Form, Landscape, ScalarFn};
 
 /// One datapoint given by closures for its loss, gradient and curvature.
 #[derive(Clone)]
@@ -25,6 +25,8 @@ pub struct ClosureDatapoint {
 pub struct ClosureLandscape {
     shared: Option<ClosureDatapoint>,
     points: Vec<ClosureDatapoint>,
+    /// The closed form of a built-in landscape (cleared by any builder call after it).
+    form: Option<Form>,
 }
 
 impl fmt::Debug for ClosureLandscape {
@@ -51,6 +53,7 @@ impl ClosureLandscape {
         grad: impl Fn(f64) -> f64 + Send + Sync + 'static,
         curv: impl Fn(f64) -> f64 + Send + Sync + 'static,
     ) -> Self {
+        self.form = None;
         self.points.push(ClosureDatapoint {
             label: label.into(),
             loss: Arc::new(loss),
@@ -85,12 +88,19 @@ impl ClosureLandscape {
         grad: impl Fn(f64) -> f64 + Send + Sync + 'static,
         curv: impl Fn(f64) -> f64 + Send + Sync + 'static,
     ) -> Self {
+        self.form = None;
         self.shared = Some(ClosureDatapoint {
             label: label.into(),
             loss: Arc::new(loss),
             grad: Arc::new(grad),
             curv: Arc::new(curv),
         });
+        self
+    }
+
+    /// Declare the closed form these closures compute (the built-in landscapes only).
+    pub(super) fn with_form(mut self, form: Form) -> Self {
+        self.form = Some(form);
         self
     }
 
@@ -180,6 +190,9 @@ impl Landscape for ClosureLandscape {
     }
     fn part_curv(&self, j: usize, w: f64) -> f64 {
         (self.points[j].curv)(w)
+    }
+    fn form(&self) -> Option<Form> {
+        self.form
     }
     fn describe(&self, j: usize) -> String {
         match &self.shared {

@@ -94,6 +94,13 @@ pub trait Landscape: Send + Sync + fmt::Debug {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// The closed form of a built-in landscape, when this is one unchanged: engines
+    /// that evaluate many gradients at once (the Monte Carlo engine) use it to evaluate
+    /// the per-datapoint gradients in bulk, without a call through this trait per
+    /// datapoint. Default: `None` (evaluate through [`Landscape::grad`]).
+    fn form(&self) -> Option<Form> {
+        None
+    }
 
     /// Mean gradient G and gradient variance S² at `w` only (no curvatures: the Monte
     /// Carlo engine's hot path). S² as in [`Landscape::stats`].
@@ -192,6 +199,33 @@ pub fn shifted_variance(
         }
     }
     (s2 / nf, s2p / nf)
+}
+
+/// The closed form of a built-in landscape ([`Landscape::form`]): its per-datapoint
+/// gradients g_j(W), datapoints numbered from 0 as the landscape numbers them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Form {
+    /// [`seed_landscape`]: g_0 = 2(W−2)e^{−(W−2)²}, g_1 = g_0 + 2k(W−1)e^{−k(W−1)²}.
+    Seed {
+        /// Pit sharpness k.
+        k: f64,
+    },
+    /// [`ou_landscape`]: g_{0,1} = c(W − m) ± a.
+    Ou {
+        /// Curvature c.
+        c: f64,
+        /// Minimum m.
+        m: f64,
+        /// Noise amplitude a.
+        a: f64,
+    },
+    /// [`spreading_landscape`]: g_{0,1} = ±a.
+    Spreading {
+        /// Gradient magnitude a.
+        a: f64,
+    },
+    /// [`vanishing_noise_landscape`]: g_0 = 2(W − 1), g_1 = 0.
+    VanishingNoise,
 }
 
 /// G, G′, S², (S²)′ at one weight.
