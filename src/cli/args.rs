@@ -93,6 +93,8 @@ pub struct SolveArgs {
     /// [0, 1): the same problem at learning rate T/(1 − β).
     #[arg(long)]
     pub momentum: Option<f64>,
+    #[command(flatten)]
+    pub two: super::two::TwoOpts,
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,
@@ -142,12 +144,14 @@ pub struct InspectArgs {
     /// Scheme name or card file (inspect only; default: the catalogue's default card).
     #[arg(long)]
     pub scheme: Option<String>,
-    /// Number of cells (default: 600 for inspect, 1200 for stationary).
+    /// Number of cells (default: 600 for inspect, 1200 for stationary; per axis, default 128, for 2-D problems).
     #[arg(long)]
     pub cells: Option<usize>,
     /// Grid: `uniform` or `auto` (default: the problem's `[grid]`, else uniform).
     #[arg(long, value_enum)]
     pub grid: Option<probcurrent::model::grid_choice::GridKind>,
+    #[command(flatten)]
+    pub two: super::two::TwoOpts,
 }
 
 #[derive(Args, Debug)]

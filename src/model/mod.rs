@@ -10,4 +10,5 @@ pub mod momentum;
 pub mod normal;
 pub mod problem;
 pub mod schedule;
+pub mod two;
 pub mod wide_narrow;

@@ -10,3 +10,4 @@ pub mod initial;
 pub mod linalg;
 pub mod operator;
 pub mod quadrature;
+pub mod two;

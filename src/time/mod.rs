@@ -23,6 +23,7 @@ mod schedule;
 mod theta;
 pub mod transfer;
 mod trbdf2;
+pub mod two;
 
 pub use exponential::{Approximation, ExpOrigin, Rational, RationalExp, MAX_TALBOT_DEGREE};
 pub use forward_euler::ForwardEuler;
