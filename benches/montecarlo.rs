@@ -1,4 +1,5 @@
-//! Monte Carlo throughput (particle-steps per second) of SGD on seed, and the cost of
+//! Monte Carlo throughput (particle-steps per second) of SGD on seed (plain, with
+//! heavy-ball momentum 0.9, and the Gaussian-kick model), and the cost of
 //! reaching a given L1 accuracy of the density by Monte Carlo against the
 //! `scharfetter-gummel` card.
 //!
@@ -6,7 +7,8 @@
 //! problem with Gaussian kicks, whose law at every whole step is exactly the normal
 //! density that the Fokker–Planck equation also has (G = 0, constant S², walls many
 //! standard deviations away), so both methods are measured against the same exact
-//! answer. Ratios are measured side by side in one run.
+//! answer. Ratios are measured side by side in one run. The ratio against a vectorised
+//! numpy SGD stepper is measured by `benches/peers/run.sh mc`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use probcurrent::analysis::metrics::binned_l1;
@@ -20,20 +22,23 @@ fn throughput(c: &mut Criterion) {
     g.sample_size(10).measurement_time(Duration::from_secs(10));
     let (particles, steps) = (200_000usize, 100u64);
     g.throughput(Throughput::Elements(particles as u64 * steps));
-    for mode in [McMode::Sgd, McMode::Gaussian] {
+    for (label, mode, momentum) in [
+        ("sgd", McMode::Sgd, None),
+        ("sgd-momentum-0.9", McMode::Sgd, Some(0.9)),
+        ("gaussian", McMode::Gaussian, None),
+    ] {
         let settings = McSettings {
             particles,
             seed: 1,
             mode,
             t_end: Some(steps as f64),
             every: Some(steps as f64),
+            momentum,
             ..McSettings::default()
         };
-        g.bench_with_input(
-            BenchmarkId::new(mode.as_str(), particles),
-            &settings,
-            |b, s| b.iter(|| simulate(&problem, s, &|_, _| {}).expect("mc")),
-        );
+        g.bench_with_input(BenchmarkId::new(label, particles), &settings, |b, s| {
+            b.iter(|| simulate(&problem, s, &|_, _| {}).expect("mc"))
+        });
     }
     g.finish();
 }

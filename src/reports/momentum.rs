@@ -255,7 +255,10 @@ pub fn momentum_report(
     md.push_str(FAILURES);
     let mut sum = Summary::default();
     let last = sizes.times.last().copied().unwrap_or(0.0);
-    for r in all.iter().filter(|r| r.t == last && r.beta > 0.0) {
+    for r in all
+        .iter()
+        .filter(|r| (r.t - last).abs() < 1e-9 && r.beta > 0.0)
+    {
         let (zp, _) = r.z();
         sum.lines.push(format!(
             "momentum β = {}, T = {}: pit mass at t = {} is {:.4} ± {:.4} by Monte Carlo, {:.4} by the effective Fokker–Planck model ({zp:.1} standard errors)",

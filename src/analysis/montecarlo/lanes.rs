@@ -52,7 +52,7 @@ pub fn draw_indices(rng: &mut Xoshiro256PlusPlus, n: usize, j: &mut [u32]) {
 #[inline(always)]
 pub fn exp(x: f64) -> f64 {
     const LOG2E: f64 = std::f64::consts::LOG2_E;
-    const LN2_HI: f64 = 6.931_471_803_691_238_164_9e-1;
+    const LN2_HI: f64 = 6.931_471_803_691_238e-1;
     const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
     // adding 1.5·2⁵² rounds to an integer and leaves it in the low mantissa bits
     const SHIFT: f64 = 6_755_399_441_055_744.0;
