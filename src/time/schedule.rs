@@ -270,7 +270,7 @@ mod tests {
         });
         let grid = Grid::new(p.a, p.b, 50).unwrap();
         let flux = crate::space::flux::by_name("sg").unwrap();
-        let mut top = TimeOperator::new(&p, grid, flux);
+        let mut top = TimeOperator::new(&p, grid.clone(), flux);
         for k in 0..30 {
             top.at(k as f64).unwrap();
         }
