@@ -196,8 +196,8 @@ impl TimeOperator {
             }
         };
         let mut a = Tridiag::zeros(n);
-        for i in 0..n - 1 {
-            let (al, be) = coefficients(i + 1, &scaled(&faces[i]))?;
+        for (i, face) in faces.iter().enumerate().take(n - 1) {
+            let (al, be) = coefficients(i + 1, &scaled(face))?;
             a.diag[i] -= al / h;
             a.upper[i] += be / h;
             a.lower[i + 1] += al / h;
