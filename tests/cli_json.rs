@@ -76,7 +76,11 @@ fn solve_json_is_the_run_summary_and_names_its_files() {
         .iter()
         .map(|f| f.as_str().unwrap())
         .collect();
-    assert_eq!(files, ["o/moments.csv", "o/density.csv", "o/run.json"]);
+    // the data files, then the plots every solve writes unless --no-plots
+    let plots = ["o/density_heatmap.svg", "o/density_moments.svg"];
+    assert_eq!(files[..3], ["o/moments.csv", "o/density.csv", "o/run.json"]);
+    assert_eq!(files[3..], plots);
+    assert!(plots.iter().all(|f| dir.join(f).is_file()));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
