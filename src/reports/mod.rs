@@ -8,6 +8,7 @@ pub mod convergence;
 pub mod end_states;
 pub mod estimator;
 pub mod exponential;
+pub mod grids;
 pub mod models;
 pub mod momentum;
 pub(crate) mod plot;

@@ -72,7 +72,7 @@ pub fn features(problem: &Problem, m: usize) -> Vec<Feature> {
     let mut out = Vec::new();
     for j in 0..m - 1 {
         let (g0, g1) = (g[j], g[j + 1]);
-        if !(g0.is_finite() && g1.is_finite()) || g0 == g1 {
+        if !(g0.is_finite() && g1.is_finite()) || (g1 - g0).abs() < f64::MIN_POSITIVE {
             continue;
         }
         // a sign change within [x_j, x_{j+1}), or an exact zero at x_j

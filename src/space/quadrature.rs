@@ -9,8 +9,8 @@
 //! (third order); where that difference exceeds the tolerance, or where D is not
 //! positive at a stencil point, the piece is integrated by adaptive Gauss–Legendre
 //! (5 points per panel, panels halved until two levels agree), which evaluates the
-//! coefficients anew. Tolerance: an absolute 1e-10 in the exponent φ = T ∫ G/D per
-//! piece, plus 1e-9 of the piece itself (the exponent enters the flux as e^φ, so an
+//! coefficients anew. Tolerance: an absolute 1e-12 in the exponent φ = T ∫ G/D per
+//! piece, plus 1e-12 of the piece itself (the exponent enters the flux as e^φ, so an
 //! absolute error is a relative error of the stationary ratio P_{i+1}/P_i; where |φ| is
 //! large the flux is upwind to within e^{−|φ|} and the exponent's last digits do not
 //! matter: beyond |φ| = 50 a piece is accepted at 1% agreement). A unit test checks
@@ -53,9 +53,9 @@ fn gauss(problem: &Problem, x0: f64, x1: f64, panels: usize) -> Option<f64> {
 }
 
 /// Relative tolerance of a piece (module documentation).
-const RTOL: f64 = 1e-9;
+const RTOL: f64 = 1e-12;
 /// Absolute tolerance of a piece, in units of the exponent T ∫ G/D.
-const ATOL: f64 = 1e-10;
+const ATOL: f64 = 1e-12;
 /// Beyond this |φ| a piece is accepted at 1% (the flux is upwind to e^{−50}).
 const PHI_LARGE: f64 = 50.0;
 
