@@ -22,6 +22,7 @@ pub mod first_passage;
 pub mod output;
 pub mod snapshot;
 pub mod step;
+pub mod two;
 
 pub use engine::{reflect, Engine, Observer, Start, Wall, Walls, BLOCK};
 pub use first_passage::{first_passage, FirstPassage};

@@ -58,6 +58,7 @@
 mod kernels;
 mod matrix;
 pub mod minibatch;
+pub mod two;
 mod ulam;
 
 pub use matrix::{MarkovMatrix, MarkovStep};
