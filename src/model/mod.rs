@@ -7,4 +7,5 @@
 pub mod landscape;
 pub mod normal;
 pub mod problem;
+pub mod two;
 pub mod wide_narrow;
