@@ -6,6 +6,7 @@
 mod args;
 mod output;
 mod progress;
+mod two_mc;
 
 use std::process::ExitCode;
 
@@ -186,6 +187,7 @@ fn dispatch(command: Command, o: Out) -> Result<()> {
                 o.json(inspect_json(&problem, &scheme, cells)?)?;
             }
         }
+        Command::Mc(a) if two_mc::is_two_d(&a.problem.problem) => two_mc::mc(&a, o)?,
         Command::Mc(a) => {
             let problem = Problem::resolve(&a.problem.problem)?;
             let r = WithProgress.mc(&problem, &a.settings)?;
@@ -258,6 +260,7 @@ fn inspect_json(problem: &Problem, scheme: &Scheme, cells: usize) -> Result<serd
 /// merge, recommend, completions.
 fn dispatch_studies(command: Command, o: Out) -> Result<()> {
     match command {
+        Command::Compare(a) if two_mc::is_two_d(&a.problem.problem) => two_mc::compare(&a, o)?,
         Command::Compare(a) => {
             let problem = Problem::resolve(&a.problem.problem)?;
             let model = solve_plain(&problem, &a.model, &a.settings)?;

@@ -16,6 +16,7 @@ pub const REPORTS: &[(&str, &str)] = &[
     ("end-states.md", "stationary densities and point masses, escape times by formula, PDE, Monte Carlo and Kramers, and the flat-minimum bias of the wide-narrow problem across T and B"),
     ("estimator.md", "the a-posteriori error estimate of every solve against the true error on seed, ou and spreading, across grids"),
     ("exponential.md", "the rational exponential integrator on seed: error against t, degree and the Péclet number, and where it fails"),
+    ("two-d.md", "seed-2d (two parameters): the exact SGD transfer operator with bilinear hats and Monte Carlo of SGD side by side at t = 100 and 500 (basin mass, mean vector, covariance)"),
     ("models.md", "Fokker–Planck, the exact SGD transfer operator, the per-step Gaussian rule and Monte Carlo of SGD side by side across T, with the linear-stability explanation"),
 ];
 
@@ -57,6 +58,7 @@ pub fn write_all(
     lines.extend(super::models::models_report(runner, out, "models", command)?.lines);
     lines.extend(super::end_states::end_states_report(runner, out, "end-states", command)?.lines);
     lines.extend(super::estimator::estimator_report(out, quick, command)?.lines);
+    lines.extend(super::two_d::two_d_report(out, "two-d", quick, command)?.lines);
     let index = write_index(out, REPORTS, command)?;
     for file in REPORTS.iter().map(|(f, _)| *f).chain(["README.md"]) {
         stamp(&out.join(file), command)?;

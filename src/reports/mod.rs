@@ -12,6 +12,7 @@ pub mod models;
 pub(crate) mod plot;
 pub mod stability;
 pub mod text;
+pub mod two_d;
 pub mod validation;
 pub mod work_precision;
 

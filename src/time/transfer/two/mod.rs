@@ -27,8 +27,10 @@
 //! `analysis::montecarlo::two` are monomorphised over the concrete landscape.
 
 mod closed;
+mod problem;
 
 pub use closed::{Linear2, SeedPit2};
+pub use problem::{initial_masses, regions_of, Dyn2, Fast2};
 
 use rayon::prelude::*;
 use serde::Serialize;
