@@ -267,3 +267,35 @@ fn transfer_agrees_with_monte_carlo_on_ou() {
         );
     }
 }
+
+#[test]
+fn built_in_problems_get_their_closed_forms() {
+    use probcurrent::model::two::Problem2;
+    use probcurrent::time::transfer::two::{Dyn2, Fast2};
+    for (name, form) in [
+        ("seed-2d", "closed form (seed-2d)"),
+        ("ou-2d", "closed form (linear)"),
+        ("ou-2d-gradient", "closed form (linear)"),
+    ] {
+        let p = Problem2::builtin(name).unwrap();
+        let fast = Fast2::of(&p);
+        assert_eq!(fast.describe(), form, "{name}");
+        // the closed form and the problem's closures agree everywhere we look
+        let slow = Dyn2(p.landscape.as_ref());
+        for i in 0..25 {
+            let w = [
+                p.x[0] + (p.x[1] - p.x[0]) * (i as f64 * 0.37 % 1.0),
+                p.y[0] + (p.y[1] - p.y[0]) * (i as f64 * 0.61 % 1.0),
+            ];
+            for j in 0..slow.datapoints() {
+                let (a, b) = (fast.grad(j, w), slow.grad(j, w));
+                assert!((a[0] - b[0]).abs() <= 1e-12 * (1.0 + b[0].abs()), "{name} {w:?}");
+                assert!((a[1] - b[1]).abs() <= 1e-12 * (1.0 + b[1].abs()), "{name} {w:?}");
+            }
+        }
+    }
+    // a problem the closed forms do not describe keeps its own landscape
+    let mut p = Problem2::builtin("seed-2d").unwrap();
+    p.landscape = std::sync::Arc::new(probcurrent::model::two::seed2d_landscape(50.0, 1.0));
+    assert_eq!(Fast2::of(&p).describe(), "landscape closures");
+}
