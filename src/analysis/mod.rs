@@ -9,3 +9,4 @@ pub mod critical;
 pub mod endstate;
 pub mod metrics;
 pub mod montecarlo;
+pub mod two;

@@ -29,6 +29,8 @@ pub struct SolveArgs {
     pub settings: RunSettings,
     #[command(flatten)]
     pub errors: ErrorChoice,
+    #[command(flatten)]
+    pub two: super::two::TwoOpts,
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,
@@ -74,9 +76,11 @@ pub struct InspectArgs {
     /// Scheme name or card file (inspect only; default: the catalogue's default card).
     #[arg(long)]
     pub scheme: Option<String>,
-    /// Number of cells (default: 600 for inspect, 1200 for stationary).
+    /// Number of cells (default: 600 for inspect, 1200 for stationary; per axis, default 128, for 2-D problems).
     #[arg(long)]
     pub cells: Option<usize>,
+    #[command(flatten)]
+    pub two: super::two::TwoOpts,
 }
 
 #[derive(Args, Debug)]

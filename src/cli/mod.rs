@@ -6,6 +6,7 @@
 mod args;
 mod output;
 mod progress;
+mod two;
 mod two_mc;
 
 use std::process::ExitCode;
@@ -165,6 +166,21 @@ fn error_lines(r: &RunReport, skipped: bool) -> String {
 
 fn dispatch(command: Command, o: Out) -> Result<()> {
     match command {
+        Command::Solve(a) if two::is_2d(&a.problem.problem) => {
+            let s = two::Solve2 {
+                problem: a.problem.problem,
+                cells: two::cells_2d(Some(a.settings.cells)),
+                dt: a.settings.dt,
+                t_end: a.settings.t_end,
+                every: a.settings.every,
+                opts: a.two,
+            };
+            two::solve(s, &a.out, o)?;
+        }
+        Command::Stationary(a) if two::is_2d(&a.problem.problem) => {
+            let cells = two::cells_2d(a.cells);
+            two::stationary_cmd(&a.problem.problem, cells, &a.two, o)?;
+        }
         Command::Solve(a) => {
             let problem = Problem::resolve(&a.problem.problem)?;
             let report = solve(&problem, &a.model, &a.settings, &a.errors)?;
@@ -217,11 +233,12 @@ fn dispatch(command: Command, o: Out) -> Result<()> {
                 .iter()
                 .map(|(n, s)| format!("{n:<12} {s}\n"))
                 .collect();
-            o.result(&lines);
-            let list: Vec<_> = BUILTIN_PROBLEMS
+            o.result(&(lines + &two::problems_lines()));
+            let mut list: Vec<_> = BUILTIN_PROBLEMS
                 .iter()
                 .map(|(n, s)| json!({"name": n, "summary": s}))
                 .collect();
+            list.extend(two::problems_json());
             o.json(json!({ "problems": list }))?;
         }
         Command::Schemes => {

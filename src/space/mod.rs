@@ -8,3 +8,4 @@ pub mod grid;
 pub mod initial;
 pub mod linalg;
 pub mod operator;
+pub mod two;

@@ -21,6 +21,7 @@ mod mol;
 mod theta;
 pub mod transfer;
 mod trbdf2;
+pub mod two;
 
 pub use exponential::{Approximation, ExpOrigin, Rational, RationalExp, MAX_TALBOT_DEGREE};
 pub use forward_euler::ForwardEuler;
