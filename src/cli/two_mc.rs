@@ -17,11 +17,21 @@ use serde_json::json;
 use super::args::{CompareArgs, McArgs};
 use super::output::{files, object, Out};
 
-/// Histogram cells per axis in 2-D when `--cells` keeps the 1-D default of `mc` (600).
+/// Histogram cells per axis of a 2-D `mc` without `--cells`.
 const MC_CELLS_2D: usize = 64;
-/// Transfer-operator cells per axis in 2-D when `--cells` keeps `compare`'s 1-D default
-/// (1200).
+/// Cells per axis of a 2-D `compare` without `--cells`.
 const COMPARE_CELLS_2D: usize = 256;
+
+/// `--cells` when it was given on the command line, else `default` (the flag's
+/// library default is the 1-D one).
+fn cells_or(given: usize, default: usize) -> usize {
+    let on_line = std::env::args().any(|a| a == "--cells" || a.starts_with("--cells="));
+    if on_line {
+        given
+    } else {
+        default
+    }
+}
 
 /// Whether `name` names a two-parameter problem (a 2-D built-in).
 pub fn is_two_d(name: &str) -> bool {
@@ -66,7 +76,7 @@ pub fn mc(a: &McArgs, o: Out) -> Result<()> {
     let t_end = whole_steps("t_end", s.t_end.unwrap_or(p.t_end))?;
     let every = whole_steps("every", s.every.unwrap_or(p.every))?;
     let step = step_of(&p, s.mode)?;
-    let n = if s.cells == 600 { MC_CELLS_2D } else { s.cells };
+    let n = cells_or(s.cells, MC_CELLS_2D);
     let cells = Cells2::new(step.rect, [n, n]).map_err(|e| e.with_origin("--cells"))?;
     let (names, rects) = regions_of(&p)?;
     let settings = Mc2Settings {
@@ -175,7 +185,8 @@ fn write_mc2(dir: &Path, r: &Mc2Report, names: &[String], cells: &Cells2) -> Res
 }
 
 /// `probcurrent compare` on a 2-D problem: the exact transfer operator against Monte
-/// Carlo of SGD at the snapshot times (the Fokker–Planck column is not wired in here).
+/// Carlo of SGD and Fokker–Planck (backward Euler, dt = 5, each cross-diffusion scheme)
+/// at the snapshot times, with the schemes' positivity records.
 pub fn compare(a: &CompareArgs, o: Out) -> Result<()> {
     let p = Problem2::builtin(&a.problem.problem)?;
     if a.mode != McMode::Sgd {
@@ -192,16 +203,13 @@ pub fn compare(a: &CompareArgs, o: Out) -> Result<()> {
         .into_iter()
         .filter(|&t| t > 0)
         .collect();
-    let n = if st.cells == 1200 {
-        COMPARE_CELLS_2D
-    } else {
-        st.cells
-    };
+    let n = cells_or(st.cells, COMPARE_CELLS_2D);
     let opts = TwoDOptions {
         cells: vec![n],
         particles: a.particles,
         seed: a.seed,
         times,
+        fp_cells: Some(n),
         ..TwoDOptions::default()
     };
     let s = side_by_side(&p, &opts)?;
@@ -212,16 +220,18 @@ pub fn compare(a: &CompareArgs, o: Out) -> Result<()> {
     let table = s.table();
     let path = a.out.join("compare.md");
     let md = format!(
-        "# {}: transfer-exact and Monte Carlo of SGD\n\n{table}\n{}",
+        "# {}: Fokker–Planck, transfer-exact and Monte Carlo of SGD\n\n{table}\n{}\n{}",
         p.name,
+        s.positivity(),
         s.costs()
     );
     std::fs::write(&path, md).map_err(|source| Error::Io { path, source })?;
     o.prose(&format!(
-        "{}: transfer-exact ({n}² cells) and Monte Carlo of SGD\n",
+        "{}: Fokker–Planck, transfer-exact ({n}² cells) and Monte Carlo of SGD\n",
         p.name
     ));
     o.result(&table);
+    o.result(&s.positivity());
     o.prose(&s.costs());
     o.prose(&format!("wrote compare.md in {}\n", a.out.display()));
     o.json_text(|| object(&s, &[("files", files(&a.out, &["compare.md"]))]))

@@ -16,7 +16,7 @@ pub const REPORTS: &[(&str, &str)] = &[
     ("end-states.md", "stationary densities and point masses, escape times by formula, PDE, Monte Carlo and Kramers, and the flat-minimum bias of the wide-narrow problem across T and B"),
     ("estimator.md", "the a-posteriori error estimate of every solve against the true error on seed, ou and spreading, across grids"),
     ("exponential.md", "the rational exponential integrator on seed: error against t, degree and the Péclet number, and where it fails"),
-    ("two-d.md", "seed-2d (two parameters): the exact SGD transfer operator with bilinear hats and Monte Carlo of SGD side by side at t = 100 and 500 (basin mass, mean vector, covariance)"),
+    ("two-d.md", "seed-2d (two parameters): Fokker–Planck with each cross-diffusion scheme (and its positivity record), the exact SGD transfer operator with bilinear hats and Monte Carlo of SGD side by side at t = 100 and 500 (basin mass, mean vector, covariance)"),
     ("models.md", "Fokker–Planck, the exact SGD transfer operator, the per-step Gaussian rule and Monte Carlo of SGD side by side across T, with the linear-stability explanation"),
 ];
 

@@ -1,6 +1,7 @@
-//! Two parameters, side by side: on a 2-D problem (the report uses `seed-2d`) the exact
-//! SGD transfer operator (bilinear hats on an n × n grid) and Monte Carlo of SGD at
-//! fixed times — mass in each region (the pit and the wide basin), mean vector and
+//! Two parameters, side by side: on a 2-D problem (the report uses `seed-2d`) the
+//! Fokker–Planck density (backward Euler, each cross-diffusion scheme, with its
+//! positivity record), the exact SGD transfer operator (bilinear hats on an n × n grid)
+//! and Monte Carlo of SGD at fixed times — mass in each region (the pit and the wide basin), mean vector and
 //! covariance — so that the modelling error of a density description can be told from
 //! its numerical error, as in one dimension (see `models.md`).
 //!
@@ -19,9 +20,11 @@ use crate::analysis::montecarlo::two::{simulate_2d, Mc2Settings, Start2};
 use crate::error::{Error, Result};
 use crate::model::two::Problem2;
 use crate::reports::validation::Summary;
+use crate::space::two::{CrossScheme, Grid2, Operator2, PositivityRecord};
 use crate::time::transfer::two::{
-    cell_moments, initial_masses, region_mass, regions_of, Cells2, Fast2, Step2, Transfer2,
+    cell_moments, initial_masses, region_mass, regions_of, Cells2, Fast2, Rect, Step2, Transfer2,
 };
+use crate::time::two::{propagate, Method2};
 
 /// Sizes of a side-by-side comparison.
 #[derive(Clone, Debug, Serialize)]
@@ -37,6 +40,10 @@ pub struct TwoDOptions {
     pub seed: u64,
     /// Snapshot times in whole steps (default 100 and 500).
     pub times: Vec<u64>,
+    /// Cells per axis of the Fokker–Planck runs (default 256; none: no Fokker–Planck).
+    pub fp_cells: Option<usize>,
+    /// Backward-Euler step of the Fokker–Planck runs (default 5).
+    pub fp_dt: f64,
 }
 
 impl Default for TwoDOptions {
@@ -47,6 +54,8 @@ impl Default for TwoDOptions {
             particles: 1_000_000,
             seed: 1,
             times: vec![100, 500],
+            fp_cells: Some(256),
+            fp_dt: 5.0,
         }
     }
 }
@@ -85,6 +94,8 @@ pub struct SideBySide {
     pub regions: Vec<String>,
     /// The rows, method by method and time by time.
     pub rows: Vec<Row>,
+    /// Positivity records of the Fokker–Planck runs, one per cross-diffusion scheme.
+    pub fp: Vec<FpRecord>,
     /// How the landscape was evaluated in the loops.
     pub landscape_form: String,
     /// Per grid: cells per axis, stored entries, seconds to build the matrix and to
@@ -96,7 +107,85 @@ pub struct SideBySide {
     pub mc_rate: f64,
 }
 
-/// Transfer-exact and Monte Carlo of SGD on `p` at `o.times`.
+/// The positivity record of one Fokker–Planck run (one cross-diffusion scheme).
+#[derive(Clone, Debug, Serialize)]
+pub struct FpRecord {
+    /// Cross-diffusion scheme.
+    pub scheme: String,
+    /// Cells per axis.
+    pub cells: usize,
+    /// Backward-Euler step.
+    pub dt: f64,
+    /// The operator's positivity record (negative off-diagonals, clipped points).
+    pub operator: PositivityRecord,
+    /// Smallest density value met at any step.
+    pub min_p: f64,
+    /// Steps after which some value was negative.
+    pub negative_steps: usize,
+    /// Steps taken.
+    pub steps: usize,
+    /// Seconds of assembly, factorisation and solves.
+    pub wall_s: f64,
+}
+
+/// Fokker–Planck rows on n² cells with backward Euler at `dt`, one run per
+/// cross-diffusion scheme, and their positivity records.
+fn fp_rows(
+    p: &Problem2,
+    n: usize,
+    dt: f64,
+    times: &[u64],
+    rects: &[Rect],
+) -> Result<(Vec<Row>, Vec<FpRecord>)> {
+    let grid = Grid2::for_problem(p, n)?;
+    let stops: Vec<f64> = times.iter().map(|&t| t as f64).collect();
+    let (mut rows, mut records) = (Vec::new(), Vec::new());
+    for scheme in CrossScheme::ALL {
+        let clock = Instant::now();
+        let op = Operator2::assemble(p, grid, scheme)?;
+        let mut dens = grid.initial_density(p)?;
+        let mut snaps = Vec::new();
+        let stats = propagate(
+            &op,
+            Method2::BackwardEuler,
+            &mut dens,
+            &stops,
+            dt,
+            |t, q| snaps.push((t, q.to_vec())),
+        )?;
+        for (t, q) in snaps {
+            let (mean, cov) = grid.moments(&q);
+            rows.push(Row {
+                method: format!("Fokker–Planck {n}² {}", scheme.name()),
+                t,
+                mass: grid.mass(&q),
+                regions: rects
+                    .iter()
+                    .map(|r| grid.mass_in(&q, [r.lo[0], r.hi[0]], [r.lo[1], r.hi[1]]))
+                    .collect(),
+                regions_se: None,
+                mean,
+                mean_se: None,
+                cov: [cov[0][0], cov[0][1], cov[1][1]],
+                min_p: Some(q.iter().cloned().fold(f64::INFINITY, f64::min)),
+            });
+        }
+        records.push(FpRecord {
+            scheme: scheme.name().into(),
+            cells: n,
+            dt,
+            operator: op.record,
+            min_p: stats.min_p,
+            negative_steps: stats.negative_steps,
+            steps: stats.steps,
+            wall_s: clock.elapsed().as_secs_f64(),
+        });
+    }
+    Ok((rows, records))
+}
+
+/// Fokker–Planck (when `o.fp_cells` is set; both cross-diffusion schemes),
+/// transfer-exact and Monte Carlo of SGD on `p` at `o.times`.
 pub fn side_by_side(p: &Problem2, o: &TwoDOptions) -> Result<SideBySide> {
     if o.times.is_empty() {
         return Err(Error::invalid(
@@ -108,7 +197,10 @@ pub fn side_by_side(p: &Problem2, o: &TwoDOptions) -> Result<SideBySide> {
     let land = Fast2::of(p);
     let step = Step2::of(p)?;
     let (names, rects) = regions_of(p)?;
-    let mut rows = Vec::new();
+    let (mut rows, fp) = match o.fp_cells {
+        Some(n) => fp_rows(p, n, o.fp_dt, &o.times, &rects)?,
+        None => (Vec::new(), Vec::new()),
+    };
     let mut transfer = Vec::new();
     for &n in &o.cells {
         let cells = Cells2::new(step.rect, [n, n])?;
@@ -160,6 +252,7 @@ pub fn side_by_side(p: &Problem2, o: &TwoDOptions) -> Result<SideBySide> {
         options: o.clone(),
         regions: names,
         rows,
+        fp,
         landscape_form: land.describe().into(),
         transfer,
         mc_s: mc.wall_s,
@@ -212,6 +305,39 @@ impl SideBySide {
         md
     }
 
+    /// The positivity record of each cross-diffusion scheme as a markdown table (empty
+    /// without Fokker–Planck runs).
+    pub fn positivity(&self) -> String {
+        if self.fp.is_empty() {
+            return String::new();
+        }
+        let mut md = String::from(
+            "| cross scheme | cells | dt | negative off-diagonals | most negative | clipped points | \
+             added diffusion (rel.) | min p (all steps) | steps with p < 0 | wall s |\n\
+             |---|---|---|---|---|---|---|---|---|---|\n",
+        );
+        for r in &self.fp {
+            let op = &r.operator;
+            let _ = writeln!(
+                md,
+                "| {} | {}² | {} | {} | {:.2e} | {} / {} | {:.2e} | {:.2e} | {} / {} | {:.2} |",
+                r.scheme,
+                r.cells,
+                r.dt,
+                op.negative_offdiag,
+                op.most_negative_offdiag,
+                op.clipped_points,
+                op.points,
+                op.max_added_relative,
+                r.min_p,
+                r.negative_steps,
+                r.steps,
+                r.wall_s
+            );
+        }
+        md
+    }
+
     /// How the numbers were made: sizes, costs and the Monte Carlo throughput.
     pub fn costs(&self) -> String {
         let o = &self.options;
@@ -246,6 +372,7 @@ pub fn two_d_report(dir: &Path, name: &str, quick: bool, command: &str) -> Resul
         TwoDOptions {
             cells: vec![64, 128],
             particles: 50_000,
+            fp_cells: Some(64),
             ..TwoDOptions::default()
         }
     } else {
@@ -255,10 +382,16 @@ pub fn two_d_report(dir: &Path, name: &str, quick: bool, command: &str) -> Resul
     let mut md = String::new();
     let _ = writeln!(
         md,
-        "# Two parameters: `seed-2d` by the exact transfer operator and Monte Carlo of SGD\n\n\
+        "# Two parameters: `seed-2d` by Fokker–Planck, the exact transfer operator and Monte \
+         Carlo of SGD\n\n\
          Generated by `{command}`; do not edit by hand.\n\n\
          `seed-2d`: {summary}. T = {lr}, B = {b}, rectangle [{x0}, {x1}] × [{y0}, {y1}], \
          start N(({m0}, {m1}), {sd}²) per axis.\n\n\
+         - **Fokker–Planck**: the Itô equation on {fpn}² cells, Scharfetter–Gummel along \
+         the axes, backward Euler at dt = {fpdt}, once with each cross-diffusion scheme \
+         (`directional`: positivity preserving, clipped where D is not diagonally dominant; \
+         `nine-point`: plain central differences); their positivity records are below the \
+         table.\n\
          - **transfer-exact**: each cell's mass is moved by both datapoints' SGD maps \
          w ↦ w − T ∇l_j(w) (probability 1/2 each) and deposited on the four nearest cell \
          centres with bilinear hats: conservative and non-negative by construction, no \
@@ -276,8 +409,12 @@ pub fn two_d_report(dir: &Path, name: &str, quick: bool, command: &str) -> Resul
         m0 = p.initial.mean[0],
         m1 = p.initial.mean[1],
         sd = p.initial.sd[0],
+        fpn = o.fp_cells.map_or("-".into(), |n| n.to_string()),
+        fpdt = o.fp_dt,
     );
     md += &s.table();
+    md.push('\n');
+    md += &s.positivity();
     md.push('\n');
     md += &s.costs();
     let wall_s = clock.elapsed().as_secs_f64();
