@@ -131,7 +131,10 @@ pub fn propagate(
                   c0: f64,
                   stats: &mut Stats2|
      -> Result<usize> {
-        if let Some(k) = cache.iter().position(|(hh, cc, _)| *hh == h && *cc == c0) {
+        if let Some(k) = cache
+            .iter()
+            .position(|(hh, cc, _)| hh.to_bits() == h.to_bits() && cc.to_bits() == c0.to_bits())
+        {
             return Ok(k);
         }
         let t0 = Instant::now();
@@ -151,7 +154,8 @@ pub fn propagate(
             let m = (span / dt).ceil().max(1.0) as usize;
             let h = span / m as f64;
             for _ in 0..m {
-                let bdf2 = method == Method2::Bdf2 && prev.as_ref().is_some_and(|q| q.1 == h);
+                let bdf2 = method == Method2::Bdf2
+                    && prev.as_ref().is_some_and(|q| q.1.to_bits() == h.to_bits());
                 let c0 = if bdf2 { 1.5 } else { 1.0 };
                 let k = lu_for(&mut cache, h, c0, &mut stats)?;
                 match (&prev, bdf2) {
