@@ -8,6 +8,7 @@ mod output;
 mod progress;
 mod scan;
 mod two;
+mod two_mc;
 
 use std::process::ExitCode;
 
@@ -219,6 +220,7 @@ fn dispatch(command: Command, o: Out) -> Result<()> {
                 o.json(inspect_json(&problem, &scheme, &grid)?)?;
             }
         }
+        Command::Mc(a) if two_mc::is_two_d(&a.problem.problem) => two_mc::mc(&a, o)?,
         Command::Mc(a) => {
             let problem = a.problem.load()?;
             let r = WithProgress.mc(&problem, &a.settings)?;
@@ -335,6 +337,7 @@ fn inspect_json(problem: &Problem, scheme: &Scheme, grid: &Grid) -> Result<serde
 /// merge, recommend, completions.
 fn dispatch_studies(command: Command, o: Out) -> Result<()> {
     match command {
+        Command::Compare(a) if two_mc::is_two_d(&a.problem.problem) => two_mc::compare(&a, o)?,
         Command::Compare(a) => {
             let problem = a.problem.load()?;
             let model = solve_plain(&problem, &a.model, &a.settings)?;

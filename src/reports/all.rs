@@ -18,6 +18,7 @@ pub const REPORTS: &[(&str, &str)] = &[
     ("exponential.md", "the rational exponential integrator on seed: error against t, degree and the Péclet number, and where it fails"),
     ("schedules.md", "learning-rate schedules on seed: transfer-exact against Monte Carlo of SGD under a step decay and a cosine, Fokker–Planck against Gaussian kicks at small T, worst z-scores"),
     ("grids.md", "uniform against auto (equidistributing) grids on seed at t = 500: exact W1 from a converged reference for N = 400·1.25^k up to 4800"),
+    ("two-d.md", "seed-2d (two parameters): Fokker–Planck with each cross-diffusion scheme (and its positivity record), the exact SGD transfer operator with bilinear hats and Monte Carlo of SGD side by side at t = 100 and 500 (basin mass, mean vector, covariance)"),
     ("models.md", "Fokker–Planck, the exact SGD transfer operator, the per-step Gaussian rule and Monte Carlo of SGD side by side across T, with the linear-stability explanation"),
     ("momentum.md", "Monte Carlo of SGD with heavy-ball momentum against the effective Fokker–Planck model (learning rate T/(1 − β)) on seed across β and T, and the pit's discrete-map stability where the effective model fails"),
 ];
@@ -63,6 +64,7 @@ pub fn write_all(
     lines.extend(super::schedules::schedules_report(out, quick, command)?.lines);
     lines.extend(super::momentum::momentum_report(runner, out, quick, command)?.lines);
     lines.extend(super::grids::grids_report(out, quick)?.lines);
+    lines.extend(super::two_d::two_d_report(out, "two-d", quick, command)?.lines);
     let index = write_index(out, REPORTS, command)?;
     for file in REPORTS.iter().map(|(f, _)| *f).chain(["README.md"]) {
         stamp(&out.join(file), command)?;

@@ -16,6 +16,7 @@ pub mod run_plots;
 pub mod schedules;
 pub mod stability;
 pub mod text;
+pub mod two_d;
 pub mod validation;
 pub mod work_precision;
 

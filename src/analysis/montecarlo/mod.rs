@@ -34,6 +34,7 @@ pub mod lanes;
 pub mod output;
 pub mod snapshot;
 pub mod step;
+pub mod two;
 
 pub use engine::{reflect, Engine, Momentum, Observer, Start, Wall, Walls, BLOCK, GROUP};
 pub use first_passage::{first_passage, FirstPassage};

@@ -59,6 +59,7 @@ mod kernels;
 mod matrix;
 pub mod minibatch;
 mod scheduled;
+pub mod two;
 mod ulam;
 
 pub use matrix::{MarkovMatrix, MarkovStep};
