@@ -214,7 +214,10 @@ impl Problem {
         let mut grid = Table::new();
         grid.insert("kind".into(), Value::String(self.grid.name().into()));
         if let crate::model::grid_choice::GridChoice::Edges(e) = &self.grid {
-            grid.insert("edges".into(), Value::Array(e.iter().map(|&v| f(v)).collect()));
+            grid.insert(
+                "edges".into(),
+                Value::Array(e.iter().map(|&v| f(v)).collect()),
+            );
         }
         t.insert("grid".into(), Value::Table(grid));
         t
