@@ -119,11 +119,26 @@ fn check_coeffs(c: &Coeffs, w: f64) -> Result<()> {
 
 pub use crate::space::quadrature::drift_integral;
 
-impl Operator {
-    /// Assemble A for `problem` on `grid` with `flux`. Coefficients are evaluated once
-    /// at every face and centre and reused by the fluxes and the drift integrals; a
-    /// non-finite one is an error naming it and its w.
-    pub fn assemble(problem: &Problem, grid: Grid, flux: &dyn Flux) -> Result<Operator> {
+/// What the fluxes of one problem on one grid see: the data of every interior face
+/// (face i+1 between cells i and i+1), of the two wall half-faces (the outer node at
+/// the wall, half a cell from the first centre), and the coefficients at the centres.
+/// Coefficients are evaluated once at every face and centre and reused by the drift
+/// integrals.
+#[derive(Clone, Debug)]
+pub struct FaceSet {
+    /// Interior faces 1 ..= n−1, in order.
+    pub interior: Vec<FaceData>,
+    /// The left and the right wall half-faces.
+    pub walls: [FaceData; 2],
+    /// Coefficients at the cell centres.
+    pub centre: Vec<Coeffs>,
+}
+
+impl FaceSet {
+    /// Sample `problem` on `grid`; a non-finite coefficient is an error naming it and
+    /// its w. With `want_int` the interior faces carry the drift integral between the
+    /// two centres.
+    pub fn sample(problem: &Problem, grid: &Grid, want_int: bool) -> Result<FaceSet> {
         let n = grid.n;
         let origin = |e: Error| e.with_origin(&problem.origin);
         // samples s_{2i} = face i, s_{2i+1} = centre i
@@ -142,7 +157,7 @@ impl Operator {
             check_coeffs(&c, w).map_err(origin)?;
             all.push(c);
         }
-        let pieces = if flux.wants_drift_integral() {
+        let pieces = if want_int {
             let f: Vec<Option<f64>> = all
                 .iter()
                 .map(|c| (c.d > 0.0).then(|| c.g / c.d).filter(|v| v.is_finite()))
@@ -152,29 +167,102 @@ impl Operator {
             vec![None; 2 * n]
         };
         let centre: Vec<Coeffs> = (0..n).map(|i| all[2 * i + 1]).collect();
+        let interior = (0..n - 1)
+            .map(|i| {
+                let fc = &all[2 * i + 2];
+                FaceData {
+                    h: grid.centre(i + 1) - grid.centre(i),
+                    v: -problem.lr * fc.g,
+                    d_prime: fc.d_prime,
+                    d_left: centre[i].d,
+                    d_right: centre[i + 1].d,
+                    d_face: fc.d,
+                    drift_integral: match (pieces[2 * i + 1], pieces[2 * i + 2]) {
+                        (Some(l), Some(r)) => Some(l + r),
+                        _ => None,
+                    },
+                }
+            })
+            .collect();
+        let wall = |c_wall: &Coeffs, c_cell: &Coeffs, left: bool, half: f64| FaceData {
+            h: half,
+            v: -problem.lr * c_wall.g,
+            d_prime: c_wall.d_prime,
+            d_left: if left { c_wall.d } else { c_cell.d },
+            d_right: if left { c_cell.d } else { c_wall.d },
+            d_face: c_wall.d,
+            drift_integral: None,
+        };
+        let walls = [
+            wall(&all[0], &centre[0], true, 0.5 * grid.width(0)),
+            wall(&all[2 * n], &centre[n - 1], false, 0.5 * grid.width(n - 1)),
+        ];
+        Ok(FaceSet {
+            interior,
+            walls,
+            centre,
+        })
+    }
+
+    /// The matrix A from the face data as `scale` maps it (the identity for the
+    /// problem's own operator; a schedule rescales drift and diffusion). Each face
+    /// current J = α P_left − β P_right is divided by the width of the cell it leaves
+    /// or enters, so h-weighted columns sum to zero; at an absorbing wall J = −β P_0
+    /// (left) and α P_{n−1} (right).
+    pub fn matrix(
+        &self,
+        grid: &Grid,
+        flux: &dyn Flux,
+        absorbing: bool,
+        scale: impl Fn(&FaceData) -> FaceData,
+    ) -> Result<Tridiag> {
+        let n = grid.n;
         let widths = grid.widths();
+        let coefficients = |i: usize, fd: &FaceData| {
+            let (al, be) = flux.coefficients(&scale(fd));
+            if al.is_finite() && be.is_finite() {
+                Ok((al, be))
+            } else {
+                Err(Error::NonFinite {
+                    what: format!("{} flux coefficient", flux.name()),
+                    w: grid.face(i),
+                    value: if al.is_finite() { be } else { al },
+                    origin: String::new(),
+                })
+            }
+        };
         let mut a = Tridiag::zeros(n);
+        for (i, fd) in self.interior.iter().enumerate() {
+            let (al, be) = coefficients(i + 1, fd)?;
+            let (hl, hr) = (widths[i], widths[i + 1]);
+            a.diag[i] -= al / hl;
+            a.upper[i] += be / hl;
+            a.lower[i + 1] += al / hr;
+            a.diag[i + 1] -= be / hr;
+        }
+        if absorbing {
+            let (_, be) = coefficients(0, &self.walls[0])?;
+            a.diag[0] -= be / widths[0];
+            let (al, _) = coefficients(n, &self.walls[1])?;
+            a.diag[n - 1] -= al / widths[n - 1];
+        }
+        Ok(a)
+    }
+}
+
+impl Operator {
+    /// Assemble A for `problem` on `grid` with `flux`. Coefficients are evaluated once
+    /// at every face and centre and reused by the fluxes and the drift integrals; a
+    /// non-finite one is an error naming it and its w.
+    pub fn assemble(problem: &Problem, grid: Grid, flux: &dyn Flux) -> Result<Operator> {
+        let faces = FaceSet::sample(problem, &grid, flux.wants_drift_integral())?;
+        let n = grid.n;
         let mut peclet = (0.0f64, grid.a);
         let mut zero_diffusion_faces = 0;
-        // interior faces: face i+1 between cells i and i+1
-        for i in 0..n - 1 {
-            let fc = &all[2 * i + 2];
-            let dist = grid.centre(i + 1) - grid.centre(i);
-            let fd = FaceData {
-                h: dist,
-                v: -problem.lr * fc.g,
-                d_prime: fc.d_prime,
-                d_left: centre[i].d,
-                d_right: centre[i + 1].d,
-                d_face: fc.d,
-                drift_integral: match (pieces[2 * i + 1], pieces[2 * i + 2]) {
-                    (Some(l), Some(r)) => Some(l + r),
-                    _ => None,
-                },
-            };
+        for (i, fd) in faces.interior.iter().enumerate() {
             // D > 0 but subnormal can make the Péclet number overflow: such a face is
             // counted with the faces where D = 0 (the fitted fluxes are upwind there)
-            let pe = fd.v.abs() * dist / fd.d_face;
+            let pe = fd.v.abs() * fd.h / fd.d_face;
             if fd.d_face > 0.0 && pe.is_finite() {
                 if pe > peclet.0 {
                     peclet = (pe, grid.face(i + 1));
@@ -182,48 +270,15 @@ impl Operator {
             } else if fd.v != 0.0 {
                 zero_diffusion_faces += 1;
             }
-            let (al, be) = flux.coefficients(&fd);
-            if !(al.is_finite() && be.is_finite()) {
-                return Err(Error::NonFinite {
-                    what: format!("{} flux coefficient", flux.name()),
-                    w: grid.face(i + 1),
-                    value: if al.is_finite() { be } else { al },
-                    origin: String::new(),
-                });
-            }
-            // J_{i+½} = α P_i − β P_{i+1}, divided by the width of the cell it leaves
-            // or enters: h-weighted columns sum to zero
-            let (hl, hr) = (widths[i], widths[i + 1]);
-            a.diag[i] -= al / hl;
-            a.upper[i] += be / hl;
-            a.lower[i + 1] += al / hr;
-            a.diag[i + 1] -= be / hr;
         }
-        if problem.boundary == Boundary::Absorbing {
-            // left wall: node at the wall (P = 0) then the first centre; J = −β P_0
-            let wall = |c_wall: &Coeffs, c_cell: &Coeffs, left: bool, half: f64| {
-                let fd = FaceData {
-                    h: half,
-                    v: -problem.lr * c_wall.g,
-                    d_prime: c_wall.d_prime,
-                    d_left: if left { c_wall.d } else { c_cell.d },
-                    d_right: if left { c_cell.d } else { c_wall.d },
-                    d_face: c_wall.d,
-                    drift_integral: None,
-                };
-                flux.coefficients(&fd)
-            };
-            let (_, be) = wall(&all[0], &centre[0], true, 0.5 * widths[0]);
-            a.diag[0] -= be / widths[0];
-            let (al, _) = wall(&all[2 * n], &centre[n - 1], false, 0.5 * widths[n - 1]);
-            a.diag[n - 1] -= al / widths[n - 1];
-        }
+        let a = faces.matrix(&grid, flux, problem.boundary == Boundary::Absorbing, |f| *f)?;
+        debug_assert_eq!(a.n(), n);
         Ok(Operator {
             grid,
             a,
             flux: flux.name().to_string(),
             boundary: problem.boundary,
-            centre_coeffs: centre,
+            centre_coeffs: faces.centre,
             peclet,
             zero_diffusion_faces,
         })

@@ -13,14 +13,13 @@
 
 use std::sync::Arc;
 
-use crate::error::Error;
 use crate::error::Result;
 use crate::model::problem::Problem;
 use crate::model::schedule::Schedules;
 use crate::space::flux::{FaceData, Flux};
 use crate::space::grid::Grid;
 use crate::space::linalg::TridiagLu;
-use crate::space::operator::{Operator, Tridiag};
+use crate::space::operator::{FaceSet, Operator, Tridiag};
 use crate::stats::Stats;
 
 /// A(t) of one problem on one grid with one flux, re-assembled when (T(t), B(t))
@@ -30,7 +29,7 @@ pub struct TimeOperator {
     problem: Problem,
     grid: Grid,
     flux: Arc<dyn Flux>,
-    unit: Option<Vec<FaceData>>,
+    unit: Option<FaceSet>,
     key: Option<(u64, usize)>,
     version: u64,
     a: Tridiag,
@@ -111,62 +110,26 @@ impl TimeOperator {
         Ok(&self.a)
     }
 
-    /// The face data at k = T² f / 2 = 1, T = √2 (interior faces, then the two wall
-    /// half-faces), sampled on first use; the assembly checks the coefficients.
-    fn unit_faces(&mut self) -> Result<&[FaceData]> {
-        if self.unit.is_none() {
-            let mut unit = self.problem.clone();
-            unit.lr = std::f64::consts::SQRT_2;
-            unit.batch = 1;
-            unit.sampling = crate::model::problem::Sampling::WithReplacement;
-            unit.schedule = Schedules::default();
-            // checks every coefficient (non-finite, negative D) and names it
-            Operator::assemble(&unit, self.grid.clone(), self.flux.as_ref())?;
-            let g = &self.grid;
-            let want_int = self.flux.wants_drift_integral();
-            let c = |w: f64| unit.coeffs(w);
-            let mut faces = Vec::with_capacity(g.n + 1);
-            for i in 0..g.n - 1 {
-                let fc = c(g.face(i + 1));
-                faces.push(FaceData {
-                    h: g.centre(i + 1) - g.centre(i),
-                    v: -unit.lr * fc.g,
-                    d_prime: fc.d_prime,
-                    d_left: c(g.centre(i)).d,
-                    d_right: c(g.centre(i + 1)).d,
-                    d_face: fc.d,
-                    drift_integral: if want_int {
-                        crate::space::operator::drift_integral(&unit, g.centre(i), g.centre(i + 1))
-                    } else {
-                        None
-                    },
-                });
+    /// The face data at k = T² f / 2 = 1, T = √2, sampled on first use (which checks
+    /// every coefficient and names it).
+    fn unit_faces(&mut self) -> Result<&FaceSet> {
+        let faces = match self.unit.take() {
+            Some(f) => f,
+            None => {
+                let mut unit = self.problem.clone();
+                unit.lr = std::f64::consts::SQRT_2;
+                unit.batch = 1;
+                unit.sampling = crate::model::problem::Sampling::WithReplacement;
+                unit.schedule = Schedules::default();
+                FaceSet::sample(&unit, &self.grid, self.flux.wants_drift_integral())?
             }
-            for (wall, cell, left, width) in [
-                (g.face(0), g.centre(0), true, g.width(0)),
-                (g.face(g.n), g.centre(g.n - 1), false, g.width(g.n - 1)),
-            ] {
-                let (cw, cc) = (c(wall), c(cell));
-                faces.push(FaceData {
-                    h: 0.5 * width,
-                    v: -unit.lr * cw.g,
-                    d_prime: cw.d_prime,
-                    d_left: if left { cw.d } else { cc.d },
-                    d_right: if left { cc.d } else { cw.d },
-                    d_face: cw.d,
-                    drift_integral: None,
-                });
-            }
-            self.unit = Some(faces);
-        }
-        Ok(self.unit.as_deref().unwrap_or(&[]))
+        };
+        Ok(self.unit.insert(faces))
     }
 
     /// A at learning rate `lr` and diffusion factor k = lr² f / 2, from the unit face
-    /// data (the same face loop as the operator's assembly).
+    /// data scaled exactly (the operator's own face loop, [`FaceSet::matrix`]).
     fn assemble(&mut self, lr: f64, k: f64) -> Result<Tridiag> {
-        let n = self.grid.n;
-        let widths = self.grid.widths();
         let absorbing = self.problem.boundary == crate::model::problem::Boundary::Absorbing;
         let flux = Arc::clone(&self.flux);
         let grid = self.grid.clone();
@@ -182,37 +145,9 @@ impl TimeOperator {
             // where D = 0 there is no integral (the fitted fluxes are upwind there)
             drift_integral: f.drift_integral.filter(|_| k > 0.0).map(|x| rv * x / k),
         };
-        let coefficients = |i: usize, fd: &FaceData| {
-            let (al, be) = flux.coefficients(fd);
-            if al.is_finite() && be.is_finite() {
-                Ok((al, be))
-            } else {
-                Err(Error::NonFinite {
-                    what: format!("{} flux coefficient", flux.name()),
-                    w: grid.face(i),
-                    value: if al.is_finite() { be } else { al },
-                    origin: format!(" (lr {lr}, D factor {k})"),
-                })
-            }
-        };
-        let mut a = Tridiag::zeros(n);
-        for (i, face) in faces.iter().enumerate().take(n - 1) {
-            // divided by the width of the cell the current leaves or enters, as in
-            // the operator's assembly
-            let (al, be) = coefficients(i + 1, &scaled(face))?;
-            let (hl, hr) = (widths[i], widths[i + 1]);
-            a.diag[i] -= al / hl;
-            a.upper[i] += be / hl;
-            a.lower[i + 1] += al / hr;
-            a.diag[i + 1] -= be / hr;
-        }
-        if absorbing {
-            let (_, be) = coefficients(0, &scaled(&faces[n - 1]))?;
-            a.diag[0] -= be / widths[0];
-            let (al, _) = coefficients(n, &scaled(&faces[n]))?;
-            a.diag[n - 1] -= al / widths[n - 1];
-        }
-        Ok(a)
+        faces
+            .matrix(&grid, flux.as_ref(), absorbing, scaled)
+            .map_err(|e| e.with_origin(&format!(" (lr {lr}, D factor {k})")))
     }
 
     /// y = A(t) x.
@@ -287,15 +222,20 @@ mod tests {
                 .as_ref(),
         )
         .unwrap();
-        // (to rounding: A(t) comes from scaled face data)
+        // A(t) comes from the unit face data scaled exactly; the drift integrals are
+        // approximated to 1e-12 in the exponent at each problem's own scale, so entries
+        // agree to 1e-12 of their row's scale (max |A_ij| in the row): an entry e^{−x}
+        // with x ≈ 250 carries that exponent's relative error times x.
         let a = top.at(25.0).unwrap().clone();
-        for (x, y) in [
-            (&a.lower, &direct.a.lower),
-            (&a.diag, &direct.a.diag),
-            (&a.upper, &direct.a.upper),
-        ] {
-            for (u, v) in x.iter().zip(y.iter()) {
-                assert!((u - v).abs() <= 1e-12 * v.abs().max(1e-300), "{u} vs {v}");
+        let d = &direct.a;
+        for i in 0..d.n() {
+            let scale = d.lower[i].abs().max(d.diag[i].abs()).max(d.upper[i].abs());
+            for (u, v) in [
+                (a.lower[i], d.lower[i]),
+                (a.diag[i], d.diag[i]),
+                (a.upper[i], d.upper[i]),
+            ] {
+                assert!((u - v).abs() <= 1e-12 * scale, "row {i}: {u} vs {v}");
             }
         }
     }
