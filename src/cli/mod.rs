@@ -113,7 +113,16 @@ enum Command {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().get_matches();
+    // whether `--cells` came from the command line (not its 1-D default): 2-D problems
+    // have their own default
+    let cells_given = matches.subcommand().is_some_and(|(_, m)| {
+        m.try_get_raw("cells").is_ok_and(|v| v.is_some())
+            && m.value_source("cells") == Some(clap::parser::ValueSource::CommandLine)
+    });
+    two::set_cells_given(cells_given);
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     progress::init(cli.quiet);
     let out = Out {
         json: cli.json,

@@ -46,8 +46,17 @@ pub fn is_2d(name: &str) -> bool {
 
 /// Whether `--cells` was given on the command line (its library default is the 1-D
 /// one, so a 2-D run needs to know).
+/// Whether `--cells` was given on the command line (set once by `main` from clap's
+/// value source: `RunSettings::cells` carries the 1-D default otherwise).
+static CELLS_GIVEN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+/// Record whether `--cells` came from the command line.
+pub fn set_cells_given(given: bool) {
+    let _ = CELLS_GIVEN.set(given);
+}
+
 fn cells_given() -> bool {
-    std::env::args().any(|a| a == "--cells" || a.starts_with("--cells="))
+    CELLS_GIVEN.get().copied().unwrap_or(false)
 }
 
 /// Cells per axis for a 2-D run: `--cells` when given, else [`DEFAULT_CELLS_2D`].
