@@ -187,17 +187,19 @@ fn dispatch(command: Command, o: Out) -> Result<()> {
         Command::Solve(a) if two::is_2d(&a.problem.problem) => {
             let s = two::Solve2 {
                 problem: a.problem.problem,
+                sets: a.problem.set,
                 cells: two::cells_2d(Some(a.settings.cells)),
                 dt: a.settings.dt,
                 t_end: a.settings.t_end,
                 every: a.settings.every,
                 opts: a.two,
+                model: a.model,
             };
             two::solve(s, &a.out, o)?;
         }
         Command::Stationary(a) if two::is_2d(&a.problem.problem) => {
             let cells = two::cells_2d(a.cells);
-            two::stationary_cmd(&a.problem.problem, cells, &a.two, o)?;
+            two::stationary_cmd(&a.problem.problem, &a.problem.set, cells, &a.two, o)?;
         }
         Command::Solve(a) => {
             let mut problem = a.problem.load()?;
@@ -219,6 +221,10 @@ fn dispatch(command: Command, o: Out) -> Result<()> {
             let mut names = vec!["moments.csv", "density.csv", "run.json"];
             names.extend(plots.iter().map(String::as_str));
             o.json_text(|| object(&report, &[("files", files(&a.out, &names))]))?;
+        }
+        Command::Inspect(a) if two::is_2d(&a.problem.problem) => {
+            let cells = two::cells_2d(a.cells);
+            two::inspect(&a.problem.problem, &a.problem.set, cells, &a.two, o)?;
         }
         Command::Inspect(a) => {
             let problem = a.problem.load()?;
@@ -283,6 +289,9 @@ fn dispatch(command: Command, o: Out) -> Result<()> {
 /// `problems`: the listing, or one problem in full with `--show`.
 fn problems(a: ProblemsArgs, o: &Out) -> Result<()> {
     if let Some(name) = a.show {
+        if two::is_2d(&name) {
+            return two::show(&name, o);
+        }
         let (table, _) = Problem::resolved_table(&name)?;
         let toml =
             toml::to_string(&table).map_err(|e| Error::invalid("problem", &name, e.to_string()))?;

@@ -20,6 +20,7 @@ use serde_json::json;
 use super::output::{files, Out};
 use probcurrent::analysis::two::{circulation_verdict, stationary, stationary_moments};
 use probcurrent::error::{Error, Result};
+use probcurrent::model::problem::Override;
 use probcurrent::model::two::{Problem2, BUILTINS_2D};
 use probcurrent::space::two::{CrossScheme, Grid2, Operator2};
 use probcurrent::time::two::{propagate, Method2};
@@ -39,9 +40,24 @@ pub struct TwoOpts {
 /// Default cells per axis of a 2-D run.
 pub const DEFAULT_CELLS_2D: usize = 128;
 
-/// Whether `name` is a 2-D built-in problem.
+/// Whether `name` is a 2-D problem: a 2-D built-in or a 2-D problem file.
 pub fn is_2d(name: &str) -> bool {
-    Problem2::is_builtin_2d(name)
+    Problem2::is_2d(name)
+}
+
+/// The 2-D problem `name` (built-in or file) with the `--set` overrides applied; a
+/// comma list of values is refused (it is what `scan` takes, which is 1-D only).
+pub fn load(name: &str, sets: &[String]) -> Result<Problem2> {
+    if let Some(s) = sets.iter().find(|s| Override::split_list(s).is_some()) {
+        return Err(Error::invalid(
+            "--set",
+            s,
+            "a comma list of values makes a grid of runs (`probcurrent scan`, 1-D problems only)",
+        ));
+    }
+    let p = Problem2::resolve_with(name, sets)?;
+    p.validate()?;
+    Ok(p)
 }
 
 /// Whether `--cells` was given on the command line (its library default is the 1-D
@@ -85,8 +101,10 @@ pub fn problems_json() -> Vec<serde_json::Value> {
 
 /// Settings of a 2-D solve.
 pub struct Solve2 {
-    /// Problem name.
+    /// Problem name (built-in or file).
     pub problem: String,
+    /// `--set` overrides.
+    pub sets: Vec<String>,
     /// Cells per axis.
     pub cells: usize,
     /// Step (default: every/10, at most t_end/20).
@@ -97,6 +115,8 @@ pub struct Solve2 {
     pub every: Option<f64>,
     /// Scheme options.
     pub opts: TwoOpts,
+    /// `--model` and `--scheme`: only the Fokker–Planck model with the 2-D operator.
+    pub model: probcurrent::run::solve::ModelChoice,
 }
 
 fn io(path: &Path, e: std::io::Error) -> Error {
@@ -108,8 +128,22 @@ fn io(path: &Path, e: std::io::Error) -> Error {
 
 /// `solve` for a 2-D problem.
 pub fn solve(s: Solve2, out_dir: &Path, o: Out) -> Result<()> {
-    let problem = Problem2::builtin(&s.problem)?;
-    problem.validate()?;
+    if let Some(c) = &s.model.scheme {
+        return Err(Error::invalid(
+            "--scheme",
+            c,
+            "scheme cards are 1-D: a 2-D solve takes --cross and --method2",
+        ));
+    }
+    if s.model.model != probcurrent::time::transfer::Model::FokkerPlanck {
+        return Err(Error::invalid(
+            "--model",
+            s.model.model.as_str(),
+            "a 2-D solve runs the Fokker–Planck model; the 2-D transfer-exact operator runs \
+             in `compare` (transfer-gaussian is not implemented in 2-D)",
+        ));
+    }
+    let problem = load(&s.problem, &s.sets)?;
     let t_end = s.t_end.unwrap_or(problem.t_end);
     let every = s
         .every
@@ -263,9 +297,14 @@ fn record(p: &Problem2, g: &Grid2, t: f64, q: &[f64], moments: &mut String, dens
 
 /// `stationary` for a 2-D problem: stationary density on n and n/2 cells, the
 /// circulation, its error estimate and the verdict.
-pub fn stationary_cmd(name: &str, cells: usize, opts: &TwoOpts, o: Out) -> Result<()> {
-    let problem = Problem2::builtin(name)?;
-    problem.validate()?;
+pub fn stationary_cmd(
+    name: &str,
+    sets: &[String],
+    cells: usize,
+    opts: &TwoOpts,
+    o: Out,
+) -> Result<()> {
+    let problem = load(name, sets)?;
     let v = circulation_verdict(&problem, cells, opts.cross)?;
     let s = stationary(&problem, cells, opts.cross)?;
     let (mean, cov) = stationary_moments(&s);
@@ -406,4 +445,187 @@ pub fn heatmap_svg(g: &Grid2, p: &[f64], jx: &[f64], jy: &[f64], title: &str) ->
     );
     s.push_str("</svg>\n");
     s
+}
+
+/// `problems --show` for a 2-D problem: the resolved problem file.
+pub fn show(name: &str, o: &Out) -> Result<()> {
+    let table = Problem2::resolve(name)?.to_table()?;
+    let toml =
+        toml::to_string(&table).map_err(|e| Error::invalid("problem", name, e.to_string()))?;
+    let text = format!(
+        "# problem `{name}` with every setting explicit (read back: --problem FILE)\n{toml}"
+    );
+    o.result(&text);
+    o.json(json!({"problem": name, "dimensions": 2, "toml": text}))
+}
+
+/// The problem-file spelling of a setting (`zero-flux`, `with-replacement`).
+fn kebab(v: &impl serde::Serialize) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// Range and location of a quantity over the cell centres.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+struct Range2 {
+    min: f64,
+    max: f64,
+    at_max: [f64; 2],
+}
+
+impl Range2 {
+    fn new() -> Range2 {
+        Range2 {
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            at_max: [f64::NAN; 2],
+        }
+    }
+    fn add(&mut self, v: f64, w: [f64; 2]) {
+        self.min = self.min.min(v);
+        if v > self.max {
+            self.max = v;
+            self.at_max = w;
+        }
+    }
+}
+
+/// The coefficient ranges `inspect` prints, over the cell centres.
+struct Scan {
+    d11: Range2,
+    d22: Range2,
+    d12: Range2,
+    pe1: Range2,
+    pe2: Range2,
+    lam: Range2,
+    singular: usize,
+    zero: usize,
+    first_singular: Option<[f64; 2]>,
+}
+
+/// Sample D, Σ and the cell Péclet numbers at every cell centre of `g`.
+fn scan(p: &Problem2, g: &Grid2) -> Scan {
+    let (mut d11, mut d22, mut d12) = (Range2::new(), Range2::new(), Range2::new());
+    let (mut pe1, mut pe2, mut lam) = (Range2::new(), Range2::new(), Range2::new());
+    let (mut singular, mut zero, mut first_singular) = (0usize, 0usize, None);
+    for j in 0..g.ny {
+        for i in 0..g.nx {
+            let w = [g.xc(i), g.yc(j)];
+            let (gr, d, s) = (
+                p.g(w[0], w[1]),
+                p.diffusion(w[0], w[1]),
+                p.sigma(w[0], w[1]),
+            );
+            d11.add(d[0][0], w);
+            d22.add(d[1][1], w);
+            d12.add(d[0][1], w);
+            let pe = |gk: f64, h: f64, dkk: f64| {
+                let v = p.lr * gk.abs() * h;
+                if dkk > 0.0 {
+                    v / dkk
+                } else if v > 0.0 {
+                    f64::INFINITY
+                } else {
+                    0.0
+                }
+            };
+            pe1.add(pe(gr[0], g.hx(), d[0][0]), w);
+            pe2.add(pe(gr[1], g.hy(), d[1][1]), w);
+            let (l, _) = probcurrent::model::two::sym_eigen2(s);
+            lam.add(l[0].min(l[1]), w);
+            let tr = s[0][0] + s[1][1];
+            let det = s[0][0] * s[1][1] - s[0][1] * s[1][0];
+            if tr <= 0.0 {
+                zero += 1;
+            }
+            if det <= 1e-12 * tr * tr {
+                singular += 1;
+                first_singular.get_or_insert(w);
+            }
+        }
+    }
+    Scan {
+        d11,
+        d22,
+        d12,
+        pe1,
+        pe2,
+        lam,
+        singular,
+        zero,
+        first_singular,
+    }
+}
+
+/// `inspect` for a 2-D problem: the grid, the ranges of D and of Σ's eigenvalues, the
+/// cell Péclet numbers T|G_k| h_k / D_kk, where Σ is singular, and the operator's
+/// positivity record for the chosen cross-diffusion scheme.
+pub fn inspect(name: &str, sets: &[String], cells: usize, opts: &TwoOpts, o: Out) -> Result<()> {
+    let p = load(name, sets)?;
+    let g = Grid2::for_problem(&p, cells)?;
+    let op = Operator2::assemble(&p, g, opts.cross)?;
+    let Scan {
+        d11,
+        d22,
+        d12,
+        pe1,
+        pe2,
+        lam,
+        singular,
+        zero,
+        first_singular,
+    } = scan(&p, &g);
+    let n = g.len();
+    let mut t =
+        format!(
+        "{} (2-D, {}): {} datapoints, T = {}, B = {}, sampling {}, D = T² Σ f / 2 with f = {:.6}\n",
+        p.name, p.origin, p.landscape.len(), p.lr, p.batch, kebab(&p.sampling), p.variance_factor()
+    );
+    let _ = writeln!(
+        t,
+        "  grid {}×{} cells on [{}, {}] × [{}, {}], h = ({:.4e}, {:.4e}), walls {}",
+        g.nx,
+        g.ny,
+        g.x[0],
+        g.x[1],
+        g.y[0],
+        g.y[1],
+        g.hx(),
+        g.hy(),
+        kebab(&p.boundary)
+    );
+    for (label, r) in [
+        ("D11", d11),
+        ("D22", d22),
+        ("D12", d12),
+        ("smallest eigenvalue of Σ", lam),
+    ] {
+        let _ = writeln!(t, "  {label:<26} [{:.3e}, {:.3e}]", r.min, r.max);
+    }
+    for (label, r) in [
+        ("cell Péclet T|G1| h1 / D11", pe1),
+        ("cell Péclet T|G2| h2 / D22", pe2),
+    ] {
+        let _ = writeln!(
+            t,
+            "  {label:<26} [{:.3e}, {:.3e}], largest at ({:.4}, {:.4})",
+            r.min, r.max, r.at_max[0], r.at_max[1]
+        );
+    }
+    let _ = match first_singular {
+        Some(w) => writeln!(t, "  Σ singular (det ≤ 1e-12 tr²) at {singular} of {n} cell centres (first at ({:.4}, {:.4})); Σ = 0 at {zero}", w[0], w[1]),
+        None => writeln!(t, "  Σ non-singular at every cell centre"),
+    };
+    let r = op.record;
+    let _ = writeln!(t, "  operator ({}): {} negative off-diagonals (most negative {:.3e}); directional split clipped at {} of {} points",
+        opts.cross.name(), r.negative_offdiag, r.most_negative_offdiag, r.clipped_points, r.points);
+    o.result(&t);
+    o.json(
+        json!({"problem": p.name, "dimensions": 2, "cells_per_axis": [g.nx, g.ny],
+        "h": [g.hx(), g.hy()], "d11": d11, "d22": d22, "d12": d12, "sigma_min_eigenvalue": lam,
+        "peclet_1": pe1, "peclet_2": pe2, "sigma_singular_cells": singular,
+        "sigma_zero_cells": zero, "cross": opts.cross, "positivity": op.record}),
+    )
 }

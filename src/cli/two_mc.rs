@@ -11,7 +11,9 @@ use probcurrent::error::{Error, Result};
 use probcurrent::model::problem::Sampling;
 use probcurrent::model::two::Problem2;
 use probcurrent::reports::two_d::{side_by_side, TwoDOptions};
+use probcurrent::run::solve::ModelChoice;
 use probcurrent::time::transfer::two::{regions_of, Cells2, Fast2, Step2};
+use probcurrent::time::transfer::{Model, TransferKind};
 use serde_json::json;
 
 use super::args::{CompareArgs, McArgs};
@@ -33,9 +35,42 @@ fn cells_or(given: usize, default: usize) -> usize {
     }
 }
 
-/// Whether `name` names a two-parameter problem (a 2-D built-in).
+/// Whether the flag `--name` was given on the command line (its library default does
+/// not say).
+fn flag_given(name: &str) -> bool {
+    let eq = format!("{name}=");
+    std::env::args().any(|a| a == name || a.starts_with(&eq))
+}
+
+/// Which methods a 2-D `compare` runs beside Monte Carlo: (Fokker–Planck, transfer-exact).
+/// Without `--model` both; `--model fokker-planck` or `transfer-exact` that one;
+/// `--scheme` (a 1-D card) and `transfer-gaussian` are refused with the reason.
+fn compare_methods(m: &ModelChoice) -> Result<(bool, bool)> {
+    if let Some(s) = &m.scheme {
+        return Err(Error::invalid(
+            "--scheme",
+            s,
+            "scheme cards are 1-D: a 2-D compare runs Fokker–Planck with backward Euler and \
+             both cross-diffusion schemes (directional, nine-point)",
+        ));
+    }
+    if !flag_given("--model") {
+        return Ok((true, true));
+    }
+    match m.model {
+        Model::FokkerPlanck => Ok((true, false)),
+        Model::Transfer(TransferKind::Exact) => Ok((false, true)),
+        Model::Transfer(k) => Err(Error::invalid(
+            "--model",
+            k.as_str(),
+            "not implemented for two-parameter problems: use fokker-planck or transfer-exact",
+        )),
+    }
+}
+
+/// Whether `name` names a two-parameter problem (a 2-D built-in or 2-D file).
 pub fn is_two_d(name: &str) -> bool {
-    Problem2::is_builtin_2d(name)
+    Problem2::is_2d(name)
 }
 
 /// Snapshot times 0, every, 2·every, …, t_end (t_end always included).
@@ -71,7 +106,7 @@ fn step_of(p: &Problem2, mode: McMode) -> Result<Step2> {
 
 /// `probcurrent mc` on a 2-D problem.
 pub fn mc(a: &McArgs, o: Out) -> Result<()> {
-    let p = Problem2::builtin(&a.problem.problem)?;
+    let p = super::two::load(&a.problem.problem, &a.problem.set)?;
     let s = &a.settings;
     let t_end = whole_steps("t_end", s.t_end.unwrap_or(p.t_end))?;
     let every = whole_steps("every", s.every.unwrap_or(p.every))?;
@@ -186,9 +221,10 @@ fn write_mc2(dir: &Path, r: &Mc2Report, names: &[String], cells: &Cells2) -> Res
 
 /// `probcurrent compare` on a 2-D problem: the exact transfer operator against Monte
 /// Carlo of SGD and Fokker–Planck (backward Euler, dt = 5, each cross-diffusion scheme)
-/// at the snapshot times, with the schemes' positivity records.
+/// at the snapshot times, with the schemes' positivity records; `--model` keeps one of
+/// the two models (see `compare_methods`).
 pub fn compare(a: &CompareArgs, o: Out) -> Result<()> {
-    let p = Problem2::builtin(&a.problem.problem)?;
+    let p = super::two::load(&a.problem.problem, &a.problem.set)?;
     if a.mode != McMode::Sgd {
         return Err(Error::invalid(
             "mode",
@@ -204,12 +240,13 @@ pub fn compare(a: &CompareArgs, o: Out) -> Result<()> {
         .filter(|&t| t > 0)
         .collect();
     let n = cells_or(st.cells, COMPARE_CELLS_2D);
+    let (fp, transfer) = compare_methods(&a.model)?;
     let opts = TwoDOptions {
-        cells: vec![n],
+        cells: if transfer { vec![n] } else { vec![] },
         particles: a.particles,
         seed: a.seed,
         times,
-        fp_cells: Some(n),
+        fp_cells: fp.then_some(n),
         ..TwoDOptions::default()
     };
     let s = side_by_side(&p, &opts)?;
@@ -219,17 +256,19 @@ pub fn compare(a: &CompareArgs, o: Out) -> Result<()> {
     })?;
     let table = s.table();
     let path = a.out.join("compare.md");
+    let methods = match (fp, transfer) {
+        (true, true) => format!("Fokker–Planck, transfer-exact ({n}² cells)"),
+        (true, false) => format!("Fokker–Planck ({n}² cells)"),
+        _ => format!("transfer-exact ({n}² cells)"),
+    };
     let md = format!(
-        "# {}: Fokker–Planck, transfer-exact and Monte Carlo of SGD\n\n{table}\n{}\n{}",
+        "# {}: {methods} and Monte Carlo of SGD\n\n{table}\n{}\n{}",
         p.name,
         s.positivity(),
         s.costs()
     );
     std::fs::write(&path, md).map_err(|source| Error::Io { path, source })?;
-    o.prose(&format!(
-        "{}: Fokker–Planck, transfer-exact ({n}² cells) and Monte Carlo of SGD\n",
-        p.name
-    ));
+    o.prose(&format!("{}: {methods} and Monte Carlo of SGD\n", p.name));
     o.result(&table);
     o.result(&s.positivity());
     o.prose(&s.costs());

@@ -80,7 +80,7 @@ impl Override {
 
     /// Set the value in `table`, creating tables on the way. Changing a `kind` drops
     /// the other keys of that table except a warm-up (they belonged to the old kind).
-    fn apply(&self, table: &mut Table) -> Result<()> {
+    pub(crate) fn apply(&self, table: &mut Table) -> Result<()> {
         let mut t = table;
         let (last, parents) = self.path.split_last().expect("a key has one part at least");
         for (i, part) in parents.iter().enumerate() {

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::file::Landscape2Spec;
 use super::landscape::{ou2d_landscape, seed2d_landscape, Mat2};
 use super::problem::{Exact2, Initial2, Problem2, Region2};
 use crate::error::{Error, Result};
@@ -67,6 +68,7 @@ fn ou_with(sigma: Mat2) -> Result<Problem2> {
         t_end: 20.0,
         every: 1.0,
         exact: Some(Exact2::Ou { k: OU2D_K, sigma }),
+        spec: Some(Landscape2Spec::Ou { k: OU2D_K, sigma }),
         origin: String::new(),
     })
 }
@@ -101,6 +103,7 @@ fn seed2d() -> Result<Problem2> {
         t_end: 1000.0,
         every: 50.0,
         exact: None,
+        spec: Some(Landscape2Spec::Seed { k: 100.0, q: 1.0 }),
         origin: String::new(),
     })
 }

@@ -10,10 +10,14 @@
 //! §6.1 on detailed balance; Gardiner, *Stochastic Methods*, 2009, §5.3.5).
 
 mod builtin;
+mod file;
+mod formula;
 mod landscape;
 mod problem;
 
 pub use builtin::{builtin_2d_names, Builtin2, BUILTINS_2D, OU2D_K, OU2D_SIGMA};
+pub use file::{is_2d_file, Initial2Spec, Landscape2Spec, ProblemFile2, Region2Spec};
+pub use formula::FormulaLandscape2;
 pub use landscape::{
     cholesky2, ou2d_landscape, seed2d_landscape, ClosureLandscape2, Landscape2, Mat2,
 };

@@ -96,6 +96,8 @@ pub struct Problem2 {
     pub every: f64,
     /// Exact solution, for built-ins that have one.
     pub exact: Option<Exact2>,
+    /// How a problem file states the landscape (None when it was given in code).
+    pub spec: Option<super::file::Landscape2Spec>,
     /// Where the problem came from, used in error messages.
     pub origin: String,
 }
