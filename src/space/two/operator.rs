@@ -628,7 +628,8 @@ fn diagonal_links(co: &Coefs, cells: &[Split], links: &mut Vec<Link>) {
     // drift share along the diagonal of sign `up` (+1: DiagUp) at the corner (x, y)
     let corner = |x: f64, y: f64, up: f64| -> f64 {
         let d = co.problem.diffusion(x, y);
-        if d[0][1].signum() != up || d[0][1] == 0.0 {
+        // no share where D₁₂ is 0 or has the other diagonal's sign
+        if d[0][1] * up <= 0.0 {
             return 0.0;
         }
         co.drift(x, y, d).1 / hx
