@@ -2,7 +2,8 @@
 //! built-in here (`ou-2d`, `ou-2d-gradient`, `seed-2d`), and `problems` lists them.
 //! `--cells` counts cells per axis (default 128 for 2-D problems); `--cross` picks the
 //! cross-diffusion scheme (default `directional`, the positivity-preserving one);
-//! `--method2` the implicit method (default `bdf2`; `backward-euler` keeps P ≥ 0).
+//! `--method2` the implicit method (default `bdf2`; `backward-euler` keeps P ≥ 0;
+//! `bdf` is diffsol's adaptive BDF with `--rtol2`/`--atol2`).
 //!
 //! `solve` writes density.csv (t,w1,w2,p at the cell centres), moments.csv
 //! (t, mean_1, mean_2, cov_11, cov_12, cov_22, mass, min_p, the region masses and,
@@ -23,7 +24,7 @@ use probcurrent::error::{Error, Result};
 use probcurrent::model::problem::Override;
 use probcurrent::model::two::{Problem2, BUILTINS_2D};
 use probcurrent::space::two::{CrossScheme, Grid2, Operator2};
-use probcurrent::time::two::{propagate, Method2};
+use probcurrent::time::two::{propagate, Method2, Tolerances2};
 
 /// Options that only 2-D problems use.
 #[derive(Args, Debug)]
@@ -32,9 +33,16 @@ pub struct TwoOpts {
     /// `nine-point`.
     #[arg(long, default_value = "directional", value_parser = CrossScheme::parse)]
     pub cross: CrossScheme,
-    /// 2-D problems: implicit method, `bdf2` or `backward-euler`.
+    /// 2-D problems: implicit method, `bdf2`, `backward-euler` or `bdf` (diffsol's
+    /// adaptive BDF with the sparse Jacobian; steps set by --rtol2/--atol2, not --dt).
     #[arg(long, default_value = "bdf2", value_parser = Method2::parse)]
     pub method2: Method2,
+    /// 2-D problems, `--method2 bdf`: relative tolerance.
+    #[arg(long, default_value_t = 1e-6)]
+    pub rtol2: f64,
+    /// 2-D problems, `--method2 bdf`: absolute tolerance.
+    #[arg(long, default_value_t = 1e-9)]
+    pub atol2: f64,
 }
 
 /// Default cells per axis of a 2-D run.
@@ -167,7 +175,12 @@ pub fn solve(s: Solve2, out_dir: &Path, o: Out) -> Result<()> {
     let mut moments = moments_header(&problem);
     let mut density = String::from("t,w1,w2,p\n");
     record(&problem, &grid, 0.0, &p, &mut moments, &mut density);
-    let stats = propagate(&op, s.opts.method2, &mut p, &stops, dt, |t, q| {
+    let tol = Tolerances2 {
+        rtol: s.opts.rtol2,
+        atol: s.opts.atol2,
+    };
+    let method = s.opts.method2.with_tolerances(tol);
+    let stats = propagate(&op, method, &mut p, &stops, dt, |t, q| {
         record(&problem, &grid, t, q, &mut moments, &mut density)
     })?;
     let seconds = started.elapsed().as_secs_f64();
@@ -190,7 +203,7 @@ pub fn solve(s: Solve2, out_dir: &Path, o: Out) -> Result<()> {
     fs::write(&path, svg).map_err(|e| io(&path, e))?;
     let summary = json!({
         "problem": problem.name, "dimensions": 2, "cells_per_axis": s.cells,
-        "cross": s.opts.cross, "method": s.opts.method2, "dt": dt, "t_end": t_end,
+        "cross": s.opts.cross, "method": method, "dt": dt, "t_end": t_end,
         "mean": mean, "cov": cov, "min_p": stats.min_p, "mass_error": mass_error,
         "exact": exact.map(|m| json!({"mean": m.mean, "cov": m.cov})),
         "positivity": op.record, "stats": stats, "setup_seconds": setup,
@@ -199,11 +212,14 @@ pub fn solve(s: Solve2, out_dir: &Path, o: Out) -> Result<()> {
     let path = out_dir.join("run.json");
     let text = serde_json::to_string_pretty(&summary).unwrap_or_default();
     fs::write(&path, text).map_err(|e| io(&path, e))?;
+    let steps = match method {
+        Method2::Bdf(tol) => format!("bdf rtol = {:e} atol = {:e}", tol.rtol, tol.atol),
+        m => format!("{} dt = {dt}", m.name()),
+    };
     let mut t = format!(
-        "{} (2-D) on {n}×{n} cells, cross {}, {} dt = {dt}: t = {t_end}\n",
+        "{} (2-D) on {n}×{n} cells, cross {}, {steps}: t = {t_end}\n",
         problem.name,
         s.opts.cross.name(),
-        s.opts.method2.name(),
         n = s.cells
     );
     let _ = writeln!(t, "  mean        ({:.6}, {:.6})", mean[0], mean[1]);

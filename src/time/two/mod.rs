@@ -4,7 +4,8 @@
 //! M-matrix (all off-diagonals ≥ 0, as with the `directional` cross scheme), and BDF2,
 //! (3/2 I − Δt A) Pⁿ⁺¹ = 2Pⁿ − ½Pⁿ⁻¹ (second order, started by one backward-Euler
 //! step; not positivity preserving). One factorisation per distinct step size; each
-//! step is one sparse triangular solve pair.
+//! step is one sparse triangular solve pair. The adaptive card `bdf` hands the same
+//! operator, with its sparse Jacobian, to diffsol's variable-order BDF ([`bdf`]).
 
 use std::time::Instant;
 
@@ -14,6 +15,9 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::space::two::Operator2;
+
+mod bdf;
+pub use bdf::{propagate_bdf, Tolerances2, MAX_BDF_STEPS};
 
 /// A sparse LU factorisation of an n×n matrix.
 pub struct SparseLu {
@@ -53,14 +57,20 @@ impl SparseLu {
     }
 }
 
-/// Implicit method for the 2-D operator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// Implicit method (card) for the 2-D operator. Claims: `backward-euler` order 1 in
+/// time, P ≥ 0 with an M-matrix (the `directional` cross scheme), conservative;
+/// `bdf2` order 2, conservative, not positivity preserving; `bdf` (diffsol's adaptive
+/// BDF, orders 1–5, error set by rtol/atol), conservative, not positivity preserving.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Method2 {
     /// Backward Euler (first order, positivity preserving with an M-matrix).
     BackwardEuler,
     /// BDF2 with constant steps (second order).
     Bdf2,
+    /// diffsol's adaptive variable-order BDF with the operator as its sparse Jacobian
+    /// (the step `dt` is not used: the steps follow from the tolerances).
+    Bdf(Tolerances2),
 }
 
 impl Method2 {
@@ -69,18 +79,30 @@ impl Method2 {
         match self {
             Method2::BackwardEuler => "backward-euler",
             Method2::Bdf2 => "bdf2",
+            Method2::Bdf(_) => "bdf",
         }
     }
-    /// A method by name.
+    /// A method by name (`bdf` with the default tolerances, see [`Method2::with_tolerances`]).
     pub fn parse(name: &str) -> Result<Method2> {
-        [Method2::BackwardEuler, Method2::Bdf2]
-            .into_iter()
-            .find(|m| m.name() == name)
-            .ok_or_else(|| Error::UnknownName {
-                kind: "2-D time method".into(),
-                name: name.into(),
-                known: "backward-euler, bdf2".into(),
-            })
+        [
+            Method2::BackwardEuler,
+            Method2::Bdf2,
+            Method2::Bdf(Tolerances2::default()),
+        ]
+        .into_iter()
+        .find(|m| m.name() == name)
+        .ok_or_else(|| Error::UnknownName {
+            kind: "2-D time method".into(),
+            name: name.into(),
+            known: "backward-euler, bdf2, bdf".into(),
+        })
+    }
+    /// The same method with the tolerances `tol` (only `bdf` uses them).
+    pub fn with_tolerances(self, tol: Tolerances2) -> Method2 {
+        match self {
+            Method2::Bdf(_) => Method2::Bdf(tol),
+            m => m,
+        }
     }
 }
 
@@ -102,7 +124,8 @@ pub struct Stats2 {
 }
 
 /// Advance `p` (density values) from t = 0 through the increasing stop times `stops`
-/// with step at most `dt`; each interval between stops is split into equal steps.
+/// with step at most `dt`; each interval between stops is split into equal steps
+/// (`bdf`: adaptive steps, `dt` unused).
 /// `observe(t, p)` is called at every stop.
 pub fn propagate(
     op: &Operator2,
@@ -112,6 +135,9 @@ pub fn propagate(
     dt: f64,
     mut observe: impl FnMut(f64, &[f64]),
 ) -> Result<Stats2> {
+    if let Method2::Bdf(tol) = method {
+        return propagate_bdf(op, tol, p, stops, observe);
+    }
     if !(dt.is_finite() && dt > 0.0) {
         return Err(Error::InvalidValue {
             what: "dt".into(),
