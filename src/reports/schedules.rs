@@ -170,8 +170,23 @@ pub struct GridStudy {
     pub cells: Vec<usize>,
     /// Name of the region whose mass is shown.
     pub region: String,
-    /// Rows: (t, mean per grid, region mass per grid, MC mean, its se).
-    pub rows: Vec<(f64, Vec<f64>, Vec<f64>, f64, f64)>,
+    /// One row per snapshot.
+    pub rows: Vec<StudyRow>,
+}
+
+/// One snapshot of a [`GridStudy`].
+#[derive(Clone, Debug, Serialize)]
+pub struct StudyRow {
+    /// Time (steps).
+    pub t: f64,
+    /// The model's mean per grid (coarse to fine).
+    pub means: Vec<f64>,
+    /// The model's region mass per grid.
+    pub masses: Vec<f64>,
+    /// Monte Carlo mean.
+    pub mc_mean: f64,
+    /// Its standard error.
+    pub mc_se: f64,
 }
 
 /// The Fokker–Planck model of `check` (the default card) on `problem` at each of
@@ -196,8 +211,7 @@ pub fn grid_study(problem: &Problem, check: &ScheduleCheck, coarse: &[usize]) ->
         .unwrap_or_default();
     let key = format!("mass_{region}");
     let mut rows = Vec::new();
-    for (t, what, m, x, se, _) in check.rows.iter().filter(|r| r.1 == "mean") {
-        let _ = what;
+    for (t, _, m, x, se, _) in check.rows.iter().filter(|r| r.1 == "mean") {
         let fine_mass = check
             .rows
             .iter()
@@ -217,7 +231,13 @@ pub fn grid_study(problem: &Problem, check: &ScheduleCheck, coarse: &[usize]) ->
         }
         means.push(*m);
         masses.push(fine_mass);
-        rows.push((*t, means, masses, *x, *se));
+        rows.push(StudyRow {
+            t: *t,
+            means,
+            masses,
+            mc_mean: *x,
+            mc_se: *se,
+        });
     }
     let mut cells = coarse.to_vec();
     cells.push(check.sizes.cells);
@@ -235,9 +255,9 @@ impl GridStudy {
             .map(|k| {
                 self.rows
                     .iter()
-                    .map(|(_, means, _, x, se)| {
-                        if *se > 0.0 {
-                            ((means[k] - x) / se).abs()
+                    .map(|r| {
+                        if r.mc_se > 0.0 {
+                            ((r.means[k] - r.mc_mean) / r.mc_se).abs()
                         } else {
                             0.0
                         }
@@ -264,9 +284,9 @@ impl GridStudy {
     /// The study as markdown: per snapshot the model's mean at each grid with its z
     /// against Monte Carlo, and the region mass at each grid.
     pub fn markdown(&self) -> String {
-        let mut s = format!(
+        let mut s = String::from(
             "Grid convergence of the model (same card and schedule; Monte Carlo as \
-             above). z = (model − MC) / se of the mean; a grid passes only where |z| < 4.\n\n| t |"
+             above). z = (model − MC) / se of the mean; a grid passes only where |z| < 4.\n\n| t |",
         );
         for n in &self.cells {
             s += &format!(" mean, {n} cells | z |");
@@ -280,14 +300,15 @@ impl GridStudy {
         s += "---|";
         s += &"---|".repeat(self.cells.len());
         s += "\n";
-        for (t, means, masses, x, se) in &self.rows {
-            s += &format!("| {t} |");
-            for m in means {
-                let z = if *se > 0.0 { (m - x) / se } else { 0.0 };
+        for r in &self.rows {
+            let (x, se) = (r.mc_mean, r.mc_se);
+            s += &format!("| {} |", r.t);
+            for m in &r.means {
+                let z = if se > 0.0 { (m - x) / se } else { 0.0 };
                 s += &format!(" {m:.6} | {z:+.2} |");
             }
             s += &format!(" {x:.6} ± {se:.6} |");
-            for m in masses {
+            for m in &r.masses {
                 s += &format!(" {m:.6} |");
             }
             s += "\n";
