@@ -132,6 +132,8 @@ pub struct CompareArgs {
     /// Monte Carlo process: sgd, gd or gaussian.
     #[arg(long, default_value = "sgd", value_parser = McMode::parse)]
     pub mode: McMode,
+    #[command(flatten)]
+    pub momentum: super::compare::MomentumOpts,
     /// Output folder for the plots and the table.
     #[arg(long, default_value = "out/compare")]
     pub out: PathBuf,

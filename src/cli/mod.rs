@@ -4,6 +4,7 @@
 //! where it came from; 2 on a malformed command line.
 
 mod args;
+mod compare;
 mod output;
 mod progress;
 mod scan;
@@ -17,7 +18,7 @@ use clap::{Parser, Subcommand};
 use args::*;
 use output::{files, object, Out};
 use probcurrent::analysis::endstate;
-use probcurrent::analysis::montecarlo::{write_mc, McSettings};
+use probcurrent::analysis::montecarlo::write_mc;
 use probcurrent::error::{Error, Result};
 use probcurrent::model::problem::{Problem, BUILTIN_PROBLEMS};
 use probcurrent::reports::run_plots::{write_run_plots, Trace};
@@ -80,6 +81,7 @@ enum Command {
     /// List the scheme catalogue (the cards in schemes/).
     Schemes,
     /// A density model against Monte Carlo per snapshot, with SVG plots.
+    #[command(after_help = include_str!("help/compare.txt"))]
     #[command(mut_arg("cells", |a| a.default_value("1200").help("Number of cells (density and histogram)")))]
     Compare(CompareArgs),
     /// The main job: the seed validations as markdown with SVG plots, and a summary.
@@ -204,8 +206,7 @@ fn dispatch(command: Command, o: Out) -> Result<()> {
         Command::Solve(a) => {
             let mut problem = a.problem.load()?;
             if let Some(beta) = a.momentum {
-                problem = probcurrent::model::momentum::effective_problem(&problem, beta)
-                    .map_err(|e| e.with_origin("--momentum"))?;
+                problem = compare::effective_for(&problem, a.model.model, beta, "--momentum")?;
             }
             let report = solve(&problem, &a.model, &a.settings, &a.errors)?;
             write_run(&report, &a.out)?;
@@ -355,29 +356,11 @@ fn inspect_json(problem: &Problem, scheme: &Scheme, grid: &Grid) -> Result<serde
 /// merge, recommend, completions.
 fn dispatch_studies(command: Command, o: Out) -> Result<()> {
     match command {
-        Command::Compare(a) if two_mc::is_two_d(&a.problem.problem) => two_mc::compare(&a, o)?,
-        Command::Compare(a) => {
-            let problem = a.problem.load()?;
-            let model = solve_plain(&problem, &a.model, &a.settings)?;
-            let mc_settings = McSettings::beside(&a.settings, a.particles, a.seed, a.mode);
-            let mc = WithProgress.mc(&problem, &mc_settings)?;
-            let (cmp, mut written) = reports::compare::write(&a.out, &model, &mc)?;
-            let label = format!("{} Monte Carlo ({})", mc.problem, mc.mode.as_str());
-            let model_trace = || Trace::from_run(model.scheme.as_str(), &model);
-            let mc_trace = || Trace::from_mc(&label, &mc);
-            let traces: [(&str, &dyn Fn() -> Trace); 2] =
-                [("model", &model_trace), ("mc", &mc_trace)];
-            written.extend(run_plots(&a.out, &a.plots, &traces)?);
-            o.prose(&text::compare_header(&model, &mc));
-            o.result(&cmp.text());
-            o.prose(&format!(
-                "wrote {} in {}\n",
-                written.join(", "),
-                a.out.display()
-            ));
-            let names: Vec<&str> = written.iter().map(String::as_str).collect();
-            o.json_text(|| object(&cmp, &[("files", files(&a.out, &names))]))?;
+        Command::Compare(a) if two_mc::is_two_d(&a.problem.problem) => {
+            compare::refuse_momentum_2d(&a)?;
+            two_mc::compare(&a, o)?
         }
+        Command::Compare(a) => compare::compare(&a, o)?,
         Command::Demo(a) => {
             o.prose("probcurrent demo: the seed validations (drift, spreading, full SGD)\n");
             let opts = validation::ValidationOptions {

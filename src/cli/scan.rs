@@ -2,6 +2,13 @@
 //! batch, schedule parameters, any problem field), one folder per run, overlay plots
 //! of the moments, region masses and final densities, and a table of the mean and the
 //! region masses at the last time (markdown and CSV).
+//!
+//! `--momentum β1,β2,…` adds an axis of heavy-ball momenta (the slowest-varying one):
+//! Monte Carlo runs (`--mc`) simulate heavy ball (`--nesterov`: Nesterov's look-ahead),
+//! density runs solve the first-order effective Fokker–Planck model, the same problem
+//! at learning rate T/(1 − β) (Li, Tai & E, "Stochastic modified equations and adaptive
+//! stochastic gradient algorithms", 2017); the transfer models are refused with a
+//! momentum (they cannot carry a velocity).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -43,6 +50,14 @@ pub struct ScanArgs {
     /// Monte Carlo process (with `--mc`): sgd, gd or gaussian.
     #[arg(long, default_value = "sgd", value_parser = McMode::parse)]
     pub mode: McMode,
+    /// Heavy-ball momenta β in [0, 1), comma-separated: one more axis of the grid
+    /// (varies slowest). Monte Carlo runs simulate heavy ball; density runs solve the
+    /// effective Fokker–Planck model at learning rate T/(1 − β).
+    #[arg(long, value_delimiter = ',', value_name = "BETAS")]
+    pub momentum: Vec<f64>,
+    /// With `--momentum` and `--mc`: Nesterov's look-ahead, ĝ taken at W + β v.
+    #[arg(long)]
+    pub nesterov: bool,
     /// Colour each run's density heatmap by log10 P.
     #[arg(long)]
     pub log_color: bool,
@@ -78,10 +93,33 @@ pub fn grid(sets: &[String]) -> Vec<(Vec<String>, Vec<String>)> {
     runs
 }
 
+/// One run of a scan: its momentum, the varied `key=value` pairs (`β=…` first when
+/// momenta are scanned) and the full `--set` list.
+type Run = (Option<f64>, Vec<String>, Vec<String>);
+
+/// The runs of `grid` for each momentum of `betas` (the slowest axis); a `β=…` pair
+/// leads the varied list when momenta are scanned.
+pub fn with_momenta(betas: &[Option<f64>], grid: Vec<(Vec<String>, Vec<String>)>) -> Vec<Run> {
+    betas
+        .iter()
+        .flat_map(|&beta| {
+            grid.iter().map(move |(varied, all)| {
+                let mut v = Vec::with_capacity(varied.len() + 1);
+                if let Some(b) = beta {
+                    v.push(format!("β={b}"));
+                }
+                v.extend(varied.iter().cloned());
+                (beta, v, all.clone())
+            })
+        })
+        .collect()
+}
+
 /// A folder name from the varied values.
 fn folder(k: usize, varied: &[String]) -> String {
     let tag: String = varied
         .join("_")
+        .replace('β', "beta")
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || "=.-_".contains(c) {
@@ -98,36 +136,80 @@ fn folder(k: usize, varied: &[String]) -> String {
     }
 }
 
-/// One run of the scan, written to `dir`: its trace.
-fn run_one(a: &ScanArgs, problem: &Problem, label: &str, dir: &Path) -> Result<Trace> {
+/// One run of the scan with momentum `beta` (`None`: plain SGD), written to `dir`:
+/// its trace.
+fn run_one(
+    a: &ScanArgs,
+    problem: &Problem,
+    beta: Option<f64>,
+    label: &str,
+    dir: &Path,
+) -> Result<Trace> {
     if a.mc {
-        let s = McSettings::beside(&a.settings, a.particles, a.seed, a.mode);
+        let mut s = McSettings::beside(&a.settings, a.particles, a.seed, a.mode);
+        s.momentum = beta;
+        s.nesterov = a.nesterov;
         let r = WithProgress.mc(problem, &s)?;
         write_mc(&r, dir)?;
         Ok(Trace::from_mc(label, &r))
     } else {
-        let r = crate::cli::solve_plain(problem, &a.model, &a.settings)?;
+        let p = match beta {
+            Some(b) => crate::cli::compare::effective_for(problem, a.model.model, b, "--momentum")?,
+            None => problem.clone(),
+        };
+        let r = crate::cli::solve_plain(&p, &a.model, &a.settings)?;
         write_run(&r, dir)?;
         Ok(Trace::from_run(label, &r))
     }
 }
 
+/// The momenta of the scan: `[None]` without `--momentum`; each β checked.
+fn momenta(a: &ScanArgs) -> Result<Vec<Option<f64>>> {
+    if a.momentum.is_empty() {
+        if a.nesterov {
+            let why = "Nesterov's look-ahead needs a momentum β (give --momentum)";
+            return Err(Error::invalid("--nesterov", "true", why));
+        }
+        return Ok(vec![None]);
+    }
+    if a.nesterov && !a.mc {
+        let why = "Nesterov's look-ahead is simulated by Monte Carlo (add --mc); the \
+                   effective Fokker–Planck model is the same as heavy ball's to first order";
+        return Err(Error::invalid("--nesterov", "true", why));
+    }
+    a.momentum
+        .iter()
+        .map(|&b| {
+            probcurrent::model::momentum::check_beta(b, "--momentum")?;
+            Ok(Some(b))
+        })
+        .collect()
+}
+
 /// Run the scan and print its table.
 pub fn scan(a: &ScanArgs, o: &Out) -> Result<()> {
-    let runs = grid(&a.problem.set);
+    let betas = momenta(a)?;
+    let runs = with_momenta(&betas, grid(&a.problem.set));
     if runs.len() > 400 {
         let why = "more than 400 runs: scan fewer values";
         return Err(Error::invalid("--set grid", runs.len(), why));
     }
     let keys: Vec<String> = runs[0]
-        .0
+        .1
         .iter()
         .map(|kv| kv.split('=').next().unwrap_or("").to_string())
         .collect();
-    let what = if a.mc {
-        a.mode.as_str()
-    } else {
-        a.model.model.as_str()
+    let what = match (a.mc, betas[0].is_some()) {
+        (true, false) => a.mode.as_str().to_string(),
+        (true, true) => {
+            let kind = if a.nesterov { "Nesterov" } else { "heavy ball" };
+            format!("{}, {kind} momentum", a.mode.as_str())
+        }
+        (false, false) => a.model.model.as_str().to_string(),
+        (false, true) => format!(
+            "{}, the effective model at T/(1 − β)",
+            a.model.model.as_str()
+        ),
     };
     o.prose(&format!(
         "scan of `{}`: {} runs ({what})\n",
@@ -135,7 +217,7 @@ pub fn scan(a: &ScanArgs, o: &Out) -> Result<()> {
         runs.len()
     ));
     let mut traces = vec![];
-    for (k, (varied, all)) in runs.iter().enumerate() {
+    for (k, (beta, varied, all)) in runs.iter().enumerate() {
         let problem = Problem::resolve_with(&a.problem.problem, all)?;
         let label = if varied.is_empty() {
             problem.name.clone()
@@ -144,7 +226,7 @@ pub fn scan(a: &ScanArgs, o: &Out) -> Result<()> {
         };
         let dir = a.out.join(folder(k, varied));
         let clock = std::time::Instant::now();
-        let tr = run_one(a, &problem, &label, &dir)?;
+        let tr = run_one(a, &problem, *beta, &label, &dir)?;
         write_run_plots(&dir, "density", &tr, a.log_color)?;
         let secs = clock.elapsed().as_secs_f64();
         o.prose(&format!(
@@ -174,20 +256,17 @@ pub fn scan(a: &ScanArgs, o: &Out) -> Result<()> {
     let rows: Vec<_> = runs
         .iter()
         .zip(&traces)
-        .map(|((v, _), t)| {
+        .map(|((beta, v, _), t)| {
             let (tl, mean, masses) = t.last().unwrap_or((f64::NAN, f64::NAN, &[]));
-            json!({"set": v, "t": tl, "mean": mean, "regions": t.region_names, "masses": masses})
+            json!({"set": v, "momentum": beta, "nesterov": a.nesterov && beta.is_some(),
+                   "t": tl, "mean": mean, "regions": t.region_names, "masses": masses})
         })
         .collect();
     o.json(json!({"runs": rows, "files": files(&a.out, &names)}))
 }
 
 /// The table at the last time of each run: markdown and CSV.
-fn table(
-    keys: &[String],
-    runs: &[(Vec<String>, Vec<String>)],
-    traces: &[Trace],
-) -> (String, String) {
+fn table(keys: &[String], runs: &[Run], traces: &[Trace]) -> (String, String) {
     let regions = traces
         .first()
         .map(|t| t.region_names.clone())
@@ -196,8 +275,8 @@ fn table(
     head.extend(["t".into(), "mean".into()]);
     head.extend(regions.iter().map(|r| format!("mass_{r}")));
     let mut md = format!("| {} |\n|{}\n", head.join(" | "), "---|".repeat(head.len()));
-    let mut csv = head.join(",") + "\n";
-    for ((varied, _), tr) in runs.iter().zip(traces) {
+    let mut csv = head.join(",").replace('β', "beta") + "\n";
+    for ((_, varied, _), tr) in runs.iter().zip(traces) {
         let mut cells: Vec<String> = varied
             .iter()
             .map(|kv| kv.split_once('=').map_or("", |x| x.1).to_string())

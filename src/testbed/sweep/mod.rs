@@ -46,6 +46,13 @@ pub enum Knob {
     PitSharpness(f64),
     /// Noise floor ε added to S².
     NoiseFloor(f64),
+    /// Learning rate T (replaces the problem's base rate; a schedule scales it).
+    Lr(f64),
+    /// Batch size B.
+    Batch(usize),
+    /// Heavy-ball momentum β: the first-order effective model, learning rate T/(1 − β)
+    /// (see [`crate::model::momentum`]).
+    Momentum(f64),
 }
 
 impl Knob {
@@ -55,16 +62,20 @@ impl Knob {
             Knob::None => "-".into(),
             Knob::PitSharpness(k) => format!("k={k}"),
             Knob::NoiseFloor(e) => format!("eps={e}"),
+            Knob::Lr(t) => format!("lr={t}"),
+            Knob::Batch(b) => format!("batch={b}"),
+            Knob::Momentum(b) => format!("beta={b}"),
         }
     }
 
-    /// Parse `k=100`, `eps=1e-4` or `-`.
+    /// Parse `k=100`, `eps=1e-4`, `lr=0.01`, `batch=2`, `beta=0.9` or `-`.
     pub fn parse(s: &str) -> Result<Knob> {
         let bad = || {
             Error::invalid(
                 "knob",
                 s,
-                "expected k=<pit sharpness>, eps=<noise floor> or -",
+                "expected k=<pit sharpness>, eps=<noise floor>, lr=<learning rate>, \
+                 batch=<batch size>, beta=<momentum> or -",
             )
         };
         if s == "-" || s.is_empty() {
@@ -83,6 +94,12 @@ impl Knob {
                     });
                 }
                 Ok(Knob::NoiseFloor(v))
+            }
+            "lr" => Ok(Knob::Lr(crate::error::positive("lr", v)?)),
+            "batch" if v >= 1.0 && v.fract() == 0.0 && v <= 1e9 => Ok(Knob::Batch(v as usize)),
+            "beta" => {
+                crate::model::momentum::check_beta(v, &format!("knob `{s}`"))?;
+                Ok(Knob::Momentum(v))
             }
             _ => Err(bad()),
         }
@@ -107,6 +124,15 @@ impl Knob {
                 p.landscape = std::sync::Arc::new(seed_landscape(k));
             }
             Knob::NoiseFloor(e) => p.noise_floor = e,
+            Knob::Lr(t) => {
+                p.lr = t;
+                p.validate()?;
+            }
+            Knob::Batch(b) => {
+                p.batch = b;
+                p.validate()?;
+            }
+            Knob::Momentum(b) => p = crate::model::momentum::effective_problem(&p, b)?,
         }
         Ok(p)
     }

@@ -64,6 +64,10 @@ pub fn content_key(
         problem.noise_floor,
     );
     h.update(settings.as_bytes());
+    // a schedule changes the solution; constant ones keep the keys they always had
+    if !problem.schedule.is_constant() {
+        h.update(format!("|schedule={:?}", problem.schedule).as_bytes());
+    }
     for v in crate::space::initial::initial_density(problem, grid)? {
         h.update(v.to_le_bytes());
     }
