@@ -231,7 +231,10 @@ fn dispatch(command: Command, o: Out) -> Result<()> {
         }
         Command::Mc(a) if two_mc::is_two_d(&a.problem.problem) => two_mc::mc(&a, o)?,
         Command::Mc(a) => {
-            let problem = a.problem.load()?;
+            let mut problem = a.problem.load()?;
+            if let Some(k) = a.grid {
+                problem.grid = k.into();
+            }
             let r = WithProgress.mc(&problem, &a.settings)?;
             write_mc(&r, &a.out)?;
             let label = format!("{} Monte Carlo ({})", r.problem, r.mode.as_str());
@@ -323,6 +326,18 @@ fn list_tail(names: &[String]) -> String {
     names.iter().map(|n| format!(", {n}")).collect()
 }
 
+/// `problem` asking for exactly `grid` (its cells if uniform, else its edges), so the
+/// Monte Carlo of `compare` histograms on the density run's cells.
+fn on_grid(problem: &Problem, grid: &Grid) -> Problem {
+    use probcurrent::model::grid_choice::GridChoice;
+    let mut p = problem.clone();
+    p.grid = match grid.is_uniform() {
+        true => GridChoice::Uniform,
+        false => GridChoice::Edges(grid.faces().into()),
+    };
+    p
+}
+
 /// The `--json` object of `inspect`: the problem, the card, the grid and the
 /// operator's diagnostics.
 fn inspect_json(problem: &Problem, scheme: &Scheme, grid: &Grid) -> Result<serde_json::Value> {
@@ -350,8 +365,9 @@ fn dispatch_studies(command: Command, o: Out) -> Result<()> {
         Command::Compare(a) => {
             let problem = a.problem.load()?;
             let model = solve_plain(&problem, &a.model, &a.settings)?;
-            let mc_settings = McSettings::beside(&a.settings, a.particles, a.seed, a.mode);
-            let mc = WithProgress.mc(&problem, &mc_settings)?;
+            let mut mc_settings = McSettings::beside(&a.settings, a.particles, a.seed, a.mode);
+            mc_settings.cells = model.grid.n;
+            let mc = WithProgress.mc(&on_grid(&problem, &model.grid), &mc_settings)?;
             let (cmp, mut written) = reports::compare::write(&a.out, &model, &mc)?;
             let label = format!("{} Monte Carlo ({})", mc.problem, mc.mode.as_str());
             let model_trace = || Trace::from_run(model.scheme.as_str(), &model);
