@@ -42,6 +42,12 @@
 //! matters: switching between cell masses and hats at some width leaves a glitch at the
 //! switch each step, which the flow carries off as grid-scale ripples.
 //!
+//! On cells of unequal widths (an `auto` grid, explicit edges) the same rules use the
+//! real faces and centres (`ulam::graded`: tents with sides of their own lengths, mirror
+//! images of the cells beyond a reflecting wall); the matrix then moves cell masses
+//! M_ij and is stored as M_ij h_j/h_i on cell averages, and a kernel counts as wide
+//! relative to its source cell's width.
+//!
 //! Walls have the Monte Carlo engine's semantics ([`reflect`]): at zero-flux walls mass that would leave is folded back (period 2(b − a)); at absorbing
 //! walls it is removed, and the run reports it. Every entry is non-negative by
 //! construction, and every column is rescaled to its exact total (one with reflecting
