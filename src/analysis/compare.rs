@@ -63,7 +63,7 @@ pub fn compare(model: &RunReport, mc: &McReport) -> Result<Comparison> {
             model: m.clone(),
             mc: mc.moments[k].clone(),
             w1: w1_sample(&model.grid, &snap.p, &hist.positions),
-            l1_coarse: binned_l1(&model.grid, &snap.p, &model.grid, &hist.p, COARSE_BINS),
+            l1_coarse: binned_l1(&model.grid, &snap.p, &mc.grid, &hist.p, COARSE_BINS),
         });
     }
     Ok(Comparison {

@@ -108,6 +108,9 @@ pub struct McArgs {
     pub plots: PlotOpts,
     #[command(flatten)]
     pub settings: McSettings,
+    /// Histogram grid: `uniform` or `auto` (default: the problem's `[grid]`, else uniform).
+    #[arg(long, value_enum)]
+    pub grid: Option<probcurrent::model::grid_choice::GridKind>,
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,

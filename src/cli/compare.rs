@@ -84,7 +84,8 @@ pub fn compare(a: &CompareArgs, o: Out) -> Result<()> {
     let mut mc_settings = McSettings::beside(&a.settings, a.particles, a.seed, a.mode);
     mc_settings.momentum = mom.momentum;
     mc_settings.nesterov = mom.nesterov;
-    let mc = WithProgress.mc(&problem, &mc_settings)?;
+    mc_settings.cells = model.grid.n;
+    let mc = WithProgress.mc(&crate::cli::on_grid(&problem, &model.grid), &mc_settings)?;
     let (cmp, mut written) = reports::compare::write(&a.out, &model, &mc)?;
     let mut label = format!("{} Monte Carlo ({})", mc.problem, mc.mode.as_str());
     let mut model_label = model.scheme.clone();

@@ -238,7 +238,10 @@ fn dispatch(command: Command, o: Out) -> Result<()> {
         }
         Command::Mc(a) if two_mc::is_two_d(&a.problem.problem) => two_mc::mc(&a, o)?,
         Command::Mc(a) => {
-            let problem = a.problem.load()?;
+            let mut problem = a.problem.load()?;
+            if let Some(k) = a.grid {
+                problem.grid = k.into();
+            }
             let r = WithProgress.mc(&problem, &a.settings)?;
             write_mc(&r, &a.out)?;
             let label = format!("{} Monte Carlo ({})", r.problem, r.mode.as_str());
@@ -331,6 +334,18 @@ fn run_plots(dir: &Path, p: &PlotOpts, runs: &[(&str, &dyn Fn() -> Trace)]) -> R
 /// ", a, b" for a non-empty list (appended to a list of written files).
 fn list_tail(names: &[String]) -> String {
     names.iter().map(|n| format!(", {n}")).collect()
+}
+
+/// `problem` asking for exactly `grid` (its cells if uniform, else its edges), so the
+/// Monte Carlo of `compare` histograms on the density run's cells.
+pub(crate) fn on_grid(problem: &Problem, grid: &Grid) -> Problem {
+    use probcurrent::model::grid_choice::GridChoice;
+    let mut p = problem.clone();
+    p.grid = match grid.is_uniform() {
+        true => GridChoice::Uniform,
+        false => GridChoice::Edges(grid.faces().into()),
+    };
+    p
 }
 
 /// The `--json` object of `inspect`: the problem, the card, the grid and the

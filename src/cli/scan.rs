@@ -149,7 +149,11 @@ fn run_one(
         let mut s = McSettings::beside(&a.settings, a.particles, a.seed, a.mode);
         s.momentum = beta;
         s.nesterov = a.nesterov;
-        let r = WithProgress.mc(problem, &s)?;
+        let mut problem = problem.clone();
+        if let Some(k) = a.settings.grid {
+            problem.grid = k.into();
+        }
+        let r = WithProgress.mc(&problem, &s)?;
         write_mc(&r, dir)?;
         Ok(Trace::from_mc(label, &r))
     } else {

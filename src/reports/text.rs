@@ -94,6 +94,17 @@ pub fn mc_summary(r: &McReport) -> String {
         r.particle_steps as f64 / r.wall_s / 1e6
     )
     .ok();
+    if !r.grid.is_uniform() {
+        let ((i_lo, h_lo), (i_hi, h_hi)) = r.grid.extreme_cells();
+        writeln!(
+            s,
+            "  histogram on {} graded cells: smallest {h_lo:.3e} at w = {:.5}, largest {h_hi:.3e} at w = {:.5}",
+            r.grid.n,
+            r.grid.centre(i_lo),
+            r.grid.centre(i_hi)
+        )
+        .ok();
+    }
     if let Some(m) = r.moments.last() {
         write!(
             s,

@@ -336,8 +336,12 @@ pub fn solve_to_tolerance(
     let mut solves = first.as_ref().map_or(0, |c| c.solves);
     s.cells = s.cells.min(max_cells);
     let mut last = String::new();
+    let fixed_edges = given_by_edges(problem, &s);
     for trial in 1..=MAX_TRIALS {
         let r = run(problem, scheme, &s)?;
+        if fixed_edges {
+            s.cells = r.grid.n;
+        }
         let est = estimate(problem, scheme, &s, &r)?;
         solves += 1;
         let Some(e) = est else {
@@ -369,7 +373,9 @@ pub fn solve_to_tolerance(
             };
             return Ok((r, choice));
         }
-        match refine(scheme, &s, &r, &e, tol, max_cells) {
+        let next = refine(scheme, &s, &r, &e, tol, max_cells)
+            .and_then(|next| split_cells(fixed_edges, &s, &r, next, max_cells));
+        match next {
             Ok(next) => s = next,
             Err(cap) => {
                 let why = format!(
@@ -384,6 +390,43 @@ pub fn solve_to_tolerance(
         format!("{tol:e}"),
         format!("not met in {MAX_TRIALS} trials (last: {last}); raise the tolerance"),
     ))
+}
+
+/// Whether the run's grid is fixed by edges (the problem's `[grid]` edges, not
+/// overridden by `--grid`, or edges in the settings), so that more cells cannot come
+/// from the cell count alone.
+fn given_by_edges(problem: &Problem, s: &RunSettings) -> bool {
+    use crate::model::grid_choice::GridChoice;
+    s.edges.is_some() || (s.grid.is_none() && matches!(problem.grid, GridChoice::Edges(_)))
+}
+
+/// On a grid fixed by edges, the cells `refine` asked for come from splitting every
+/// cell of the run's grid in two, as often as needed (the graded widths keep their
+/// ratios); `Err` when that passes `max_cells`.
+fn split_cells(
+    fixed_edges: bool,
+    s: &RunSettings,
+    r: &RunReport,
+    mut next: RunSettings,
+    max_cells: usize,
+) -> std::result::Result<RunSettings, String> {
+    if !fixed_edges || next.cells <= s.cells {
+        return Ok(next);
+    }
+    let mut grid = r.grid.clone();
+    while grid.n < next.cells {
+        if 2 * grid.n > max_cells {
+            return Err(format!(
+                "the space error needs more than {max_cells} cells (a grid given by \
+                 edges is refined by halving its cells: {} would be next)",
+                2 * grid.n
+            ));
+        }
+        grid = grid.refined().map_err(|e| e.to_string())?;
+    }
+    next.cells = grid.n;
+    next.edges = Some(grid.faces().into());
+    Ok(next)
 }
 
 /// The step or tolerances of a run, in words.

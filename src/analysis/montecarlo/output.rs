@@ -4,7 +4,7 @@ use crate::analysis::montecarlo::snapshot::McReport;
 use crate::error::{Error, Result};
 
 /// Write `moments.csv` (`t,mass,mean,sd,mass_<region>...,mean_se,sd_se,mass_<region>_se...`)
-/// and `histogram.csv` (`t,w,p,p_se`) into `dir`.
+/// and `histogram.csv` (`t,w,p,p_se,h`: `w` the cell centre, `h` its width) into `dir`.
 pub fn write_mc(report: &McReport, dir: &std::path::Path) -> Result<()> {
     let io = |path: &std::path::Path| {
         let path = path.to_path_buf();
@@ -38,15 +38,16 @@ pub fn write_mc(report: &McReport, dir: &std::path::Path) -> Result<()> {
     }
     let p = dir.join("moments.csv");
     std::fs::write(&p, s).map_err(io(&p))?;
-    let mut s = String::from("t,w,p,p_se\n");
+    let mut s = String::from("t,w,p,p_se,h\n");
     for hgm in &report.histograms {
         for i in 0..report.grid.n {
             s += &format!(
-                "{},{:.10e},{:.10e},{:.10e}\n",
+                "{},{:.10e},{:.10e},{:.10e},{:.10e}\n",
                 hgm.t,
                 report.grid.centre(i),
                 hgm.p[i],
-                hgm.se[i]
+                hgm.se[i],
+                report.grid.width(i)
             );
         }
     }

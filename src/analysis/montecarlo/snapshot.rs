@@ -3,6 +3,10 @@
 //! histogram on a grid — what [`simulate`] reports and the density models are compared
 //! against.
 //!
+//! The histogram grid is any finite-volume grid: uniform, `auto` or given by its edges
+//! (the problem's `[grid]` choice, or the grid of a density run with [`simulate_on`]).
+//! Cell i's estimate is its count over N h_i, with standard error √count/(N h_i).
+//!
 //! Per block the observer accumulates the count and the power sums Σw, Σw², Σw³, Σw⁴ at
 //! each snapshot; blocks are added in block order. The standard error of the standard
 //! deviation uses the fourth central moment, √((m₄ − σ⁴)/n)/(2σ). The positions of
@@ -43,7 +47,8 @@ pub struct McSettings {
     /// Snapshot interval in steps; `None` takes the problem's (a whole number).
     #[cfg_attr(feature = "cli", arg(long))]
     pub every: Option<f64>,
-    /// Cells of the histogram grid (default 600, the solver's usual grid).
+    /// Cells of the histogram grid (default 600, the solver's usual grid; a grid given
+    /// by edges brings its own count).
     #[cfg_attr(feature = "cli", arg(long, default_value_t = 600))]
     pub cells: usize,
     /// Heavy-ball momentum β in [0, 1): v ← β v − T ĝ, W ← W + v (velocity 0 at the
@@ -272,17 +277,50 @@ impl Observer for Snapshots<'_> {
 }
 
 /// Simulate `settings.particles` particles of `problem`; `progress(done, total)` is
-/// called as blocks finish (from worker threads).
+/// called as blocks finish (from worker threads). The histogram grid is the problem's
+/// own choice (its `[grid]`: uniform, auto or edges) with `settings.cells` cells.
 pub fn simulate(
     problem: &Problem,
     settings: &McSettings,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<McReport> {
     problem.validate()?;
-    let snapshots = settings.check(problem)?;
+    settings.check(problem)?;
+    let grid = crate::space::auto::grid_for(problem, None, settings.cells)?;
+    simulate_on(problem, settings, &grid, progress)
+}
+
+/// [`simulate`] with its histogram on `grid` (a grid of the problem's domain [a, b],
+/// uniform or not; `settings.cells` is ignored), so that a density run and the Monte
+/// Carlo share their cells exactly. A start density other than a normal is drawn from
+/// its cell masses on `grid`.
+pub fn simulate_on(
+    problem: &Problem,
+    settings: &McSettings,
+    grid: &Grid,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<McReport> {
+    problem.validate()?;
+    let on_grid = McSettings {
+        cells: grid.n,
+        ..settings.clone()
+    };
+    let snapshots = on_grid.check(problem)?;
+    let tol = 1e-12 * (problem.b - problem.a);
+    if (grid.a - problem.a).abs() > tol || (grid.b - problem.b).abs() > tol {
+        return Err(Error::invalid(
+            "grid",
+            format!("[{}, {}]", grid.a, grid.b),
+            format!(
+                "the histogram grid must span the problem's domain [{}, {}]",
+                problem.a, problem.b
+            ),
+        )
+        .with_origin(&problem.origin));
+    }
+    let grid = grid.clone();
     let t_end = whole_steps("t_end", settings.t_end.unwrap_or(problem.t_end))?;
     let every = whole_steps("every", settings.every.unwrap_or(problem.every))?;
-    let grid = Grid::new(problem.a, problem.b, settings.cells)?;
     let mut snaps: Vec<u64> = Vec::with_capacity(snapshots);
     snaps.extend((0..=t_end).step_by(every as usize));
     if *snaps.last().unwrap_or(&0) != t_end {

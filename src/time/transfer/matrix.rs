@@ -5,7 +5,9 @@
 //! cell, so P_{t+1} = M P_t on cell averages (equal cells: masses and averages move
 //! alike). Every entry is non-negative and every column sums to one with reflecting
 //! walls (at most one with absorbing walls): M is column-stochastic, and a step can
-//! neither create negative density nor mass.
+//! neither create negative density nor mass. On cells of unequal widths h_i the stored
+//! matrix acts on cell averages, A_ij = M_ij h_j / h_i, so that Σ_i h_i A_ij = h_j Σ_i M_ij:
+//! the width-weighted column sums are the kept fractions.
 
 use crate::error::{Error, Result};
 use crate::stats::Stats;
@@ -58,6 +60,21 @@ impl MarkovMatrix {
         }
     }
 
+    /// Build from columns of cell-mass fractions on cells of the given widths: the
+    /// stored entry is M_ij h_j / h_i, the same step on cell averages.
+    pub(super) fn from_mass_columns(widths: &[f64], columns: &[Vec<(u32, f64)>]) -> MarkovMatrix {
+        let scaled: Vec<Vec<(u32, f64)>> = columns
+            .iter()
+            .enumerate()
+            .map(|(j, c)| {
+                c.iter()
+                    .map(|&(i, v)| (i, v * widths[j] / widths[i as usize]))
+                    .collect()
+            })
+            .collect();
+        MarkovMatrix::from_columns(widths.len(), &scaled)
+    }
+
     /// Size n (the number of cells).
     pub fn n(&self) -> usize {
         self.n
@@ -80,7 +97,8 @@ impl MarkovMatrix {
         }
     }
 
-    /// Sum of each column (the fraction of each cell's mass that stays in the domain).
+    /// Sum of each column (on a uniform grid, the fraction of each cell's mass that stays
+    /// in the domain; on graded cells see [`super::Transfer::kept_fractions`]).
     pub fn column_sums(&self) -> Vec<f64> {
         let mut s = vec![0.0; self.n];
         for (c, v) in self.col.iter().zip(&self.val) {

@@ -42,6 +42,12 @@
 //! matters: switching between cell masses and hats at some width leaves a glitch at the
 //! switch each step, which the flow carries off as grid-scale ripples.
 //!
+//! On cells of unequal widths (an `auto` grid, explicit edges) the same rules use the
+//! real faces and centres (`ulam::graded`: tents with sides of their own lengths, mirror
+//! images of the cells beyond a reflecting wall); the matrix then moves cell masses
+//! M_ij and is stored as M_ij h_j/h_i on cell averages, and a kernel counts as wide
+//! relative to its source cell's width.
+//!
 //! Walls have the Monte Carlo engine's semantics ([`reflect`]): at zero-flux walls mass that would leave is folded back (period 2(b − a)); at absorbing
 //! walls it is removed, and the run reports it. Every entry is non-negative by
 //! construction, and every column is rescaled to its exact total (one with reflecting
@@ -268,21 +274,16 @@ impl Transfer {
         if grid.n > u32::MAX as usize {
             return Err(Error::invalid("cells", grid.n, "at most 2^32 - 1 cells"));
         }
-        // the deposit rules (cell masses, hats between centres) are written for equal cells
-        let Some(h) = grid.uniform_h() else {
-            return Err(Error::invalid(
-                "grid",
-                grid.kind(),
-                format!(
-                    "the {} model needs uniform cells (its deposit rules assume them):                      use --grid uniform",
-                    kind.as_str()
-                ),
-            ));
-        };
+        // a uniform grid's width, or the smallest cell of a graded one (the size below
+        // which a kernel counts as a point)
+        let h = grid
+            .uniform_h()
+            .unwrap_or_else(|| grid.extreme_cells().0 .1);
         let cells = Sources {
             problem,
             grid: grid.clone(),
             geo: Geometry {
+                grid: grid.clone(),
                 a: grid.a,
                 b: grid.b,
                 h,
@@ -334,7 +335,10 @@ impl Transfer {
                 },
             )
             .collect::<Result<_>>()?;
-        let matrix = MarkovMatrix::from_columns(grid.n, &columns);
+        let matrix = match grid.is_uniform() {
+            true => MarkovMatrix::from_columns(grid.n, &columns),
+            false => MarkovMatrix::from_mass_columns(&grid.widths(), &columns),
+        };
         Ok(Transfer {
             kind,
             grid,
@@ -348,6 +352,22 @@ impl Transfer {
     /// One SGD step: `out` = M `p` (cell averages in, cell averages out).
     pub fn step(&self, p: &[f64], out: &mut [f64]) {
         self.matrix.apply(p, out);
+    }
+
+    /// The fraction of each cell's mass that one step keeps in the domain,
+    /// Σ_i h_i M_ij / h_j (one with reflecting walls; the column sums on a uniform grid).
+    pub fn kept_fractions(&self) -> Vec<f64> {
+        let mut s = vec![0.0; self.grid.n];
+        for i in 0..self.grid.n {
+            let hi = self.grid.width(i);
+            for (j, v) in self.matrix.row(i) {
+                s[j] += hi * v;
+            }
+        }
+        for (j, v) in s.iter_mut().enumerate() {
+            *v /= self.grid.width(j);
+        }
+        s
     }
 
     /// The propagator that applies the matrix once per step (see [`MarkovStep`]).
@@ -403,9 +423,9 @@ struct Sources<'a> {
 }
 
 impl Sources<'_> {
-    /// Left end of sub-interval `s` of the cell starting at `x0`.
-    fn xs(&self, x0: f64, s: usize) -> f64 {
-        x0 + self.geo.h * s as f64 / self.q as f64
+    /// Left end of sub-interval `s` of cell `j`.
+    fn xs(&self, j: usize, s: usize) -> f64 {
+        self.grid.face(j) + self.grid.width(j) * s as f64 / self.q as f64
     }
 
     /// Column `j` of `transfer-exact` into `col`: every minibatch map, chord by chord
@@ -414,9 +434,8 @@ impl Sources<'_> {
         let (problem, q) = (self.problem, self.q);
         let land = &problem.landscape;
         let nd = land.len();
-        let x0 = self.grid.face(j);
         for s in 0..=q {
-            let x = self.xs(x0, s);
+            let x = self.xs(j, s);
             for d in 0..nd {
                 let g = land.grad(d, x);
                 if !g.is_finite() {
@@ -432,7 +451,7 @@ impl Sources<'_> {
         }
         let image = |mb: &Minibatch, s: usize| {
             let g: f64 = mb.terms.iter().map(|(d, c)| c * grads[s * nd + d]).sum();
-            self.xs(x0, s) - problem.lr * g
+            self.xs(j, s) - problem.lr * g
         };
         let mut total = 0.0;
         for mb in self.maps {
@@ -442,7 +461,7 @@ impl Sources<'_> {
                 let y_next = image(mb, s + 1);
                 total += col
                     .deposit(&self.geo, y_prev, y_next, 0.0, wt)
-                    .map_err(|e| at(e, self.xs(x0, s)))?;
+                    .map_err(|e| at(e, self.xs(j, s)))?;
                 y_prev = y_next;
             }
         }
@@ -453,11 +472,11 @@ impl Sources<'_> {
     /// W − T G(W) and variance 2D(W), chord by chord, or over one chord when the kernel
     /// is at least [`WIDE_KERNEL`] cells wide everywhere on the cell. Returns the mass kept.
     fn gaussian(&self, col: &mut Column, j: usize) -> Result<f64> {
-        let (problem, q, h) = (self.problem, self.q, self.geo.h);
+        let (problem, q, h) = (self.problem, self.q, self.grid.width(j));
         let x0 = self.grid.face(j);
         let mut pts = Vec::with_capacity(q + 1);
         for s in 0..=q {
-            let x = self.xs(x0, s);
+            let x = self.xs(j, s);
             let c = problem.coeffs(x);
             if !(c.g.is_finite() && c.d.is_finite() && c.d >= 0.0) {
                 return Err(Error::NonFinite {
@@ -484,7 +503,7 @@ impl Sources<'_> {
             let sigma = (0.5 * (pts[s].1 + pts[s + 1].1)).sqrt();
             total += col
                 .deposit(&self.geo, pts[s].0, pts[s + 1].0, sigma, wt)
-                .map_err(|e| at(e, self.xs(x0, s)))?;
+                .map_err(|e| at(e, self.xs(j, s)))?;
         }
         Ok(total)
     }

@@ -12,6 +12,9 @@
 
 use super::kernels::{expected_excess, tent_integral, uniform_normal_cdf};
 use crate::error::{Error, Result};
+use crate::space::grid::Grid;
+
+mod graded;
 
 /// Reflect `w` into [a, b] (repeatedly, for jumps longer than the domain): the wall
 /// rule of zero-flux boundaries, folding with period 2(b − a).
@@ -43,8 +46,11 @@ fn too_far(g: &Geometry, lo: f64, hi: f64) -> Error {
 }
 
 /// Where one step's mass can go: the grid, the walls and the limits of the unfolding.
-#[derive(Clone, Copy, Debug)]
+/// `h` is the cell width of a uniform grid and the smallest width of one given by its
+/// edges (there it only sets the size below which a kernel counts as a point).
+#[derive(Clone, Debug)]
 pub(super) struct Geometry {
+    pub(super) grid: Grid,
     pub(super) a: f64,
     pub(super) b: f64,
     pub(super) h: f64,
@@ -77,6 +83,7 @@ pub(super) struct Column {
     touched: Vec<usize>,
     call: Vec<f64>,
     put: Vec<f64>,
+    centres: Vec<f64>,
 }
 
 impl Column {
@@ -87,6 +94,7 @@ impl Column {
             touched: Vec::new(),
             call: Vec::new(),
             put: Vec::new(),
+            centres: Vec::new(),
         }
     }
 
@@ -119,14 +127,15 @@ impl Column {
                 origin: String::new(),
             });
         }
-        if g.linear {
-            return if sigma * g.tail <= 1e-9 * g.h {
-                self.deposit_hats(g, lo, hi, weight)
-            } else {
-                self.gaussian_hats(g, lo, hi, sigma, weight)
-            };
-        }
         let gaussian = sigma * g.tail > 1e-9 * g.h;
+        let graded = !g.grid.is_uniform();
+        match (g.linear, gaussian, graded) {
+            (true, false, false) => return self.deposit_hats(g, lo, hi, weight),
+            (true, true, false) => return self.gaussian_hats(g, lo, hi, sigma, weight),
+            (true, false, true) => return self.graded_hats(g, lo, hi, weight),
+            (true, true, true) => return self.graded_gaussian_hats(g, lo, hi, sigma, weight),
+            _ => {}
+        }
         if !gaussian && len <= 0.0 {
             // a point map
             let mut y = lo;
@@ -137,9 +146,16 @@ impl Column {
             } else {
                 y = reflect(y, g.a, g.b);
             }
-            let i = (((y - g.a) / g.h).floor().max(0.0) as usize).min(g.n - 1);
+            let i = if graded {
+                g.grid.locate(y)
+            } else {
+                (((y - g.a) / g.h).floor().max(0.0) as usize).min(g.n - 1)
+            };
             self.add(i, weight);
             return Ok(weight);
+        }
+        if graded {
+            return self.graded_cells(g, lo, hi, if gaussian { sigma } else { 0.0 }, weight);
         }
         let (s_lo, s_hi) = if gaussian {
             (lo - g.tail * sigma, hi + g.tail * sigma)
