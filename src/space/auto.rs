@@ -4,28 +4,22 @@
 //! De Boor's equidistribution principle (de Boor 1973; Huang & Russell, *Adaptive
 //! Moving Mesh Methods*, Springer 2011, ch. 2): faces x_0 < … < x_n are placed so that
 //! every cell carries the same share of ∫ M dW, for a monitor M > 0 that is large where
-//! the solution needs small cells. Here the solution is governed by the exponent
-//! q(W) = (T G + D′)/D = −d ln P_s/dW, the drift relative to diffusion: the
-//! Scharfetter–Gummel flux is exact where q is constant across a face, and its error
-//! grows with the change of q across it. The monitor is
+//! the solution needs small cells. Here
 //!
-//!   M(W) = α + min(√|q′(W)|, M_cap),
+//!   M(W) = (1 − s)/(b − a) + Σ_k c_k / (σ_k + |W − W_k|),   s = [`FEATURE_SHARE`],
 //!
-//! √|q′| having the units of an inverse length (the local length scale of ln P). It is
-//! large at minima of the loss where S² is small (q changes sign steeply: the pit
-//! spike of `seed`) and near points where G and S² vanish together (q ∝ 1/(W − W*):
-//! the point mass at W* = 2 of `seed`), and small where drift and diffusion change
-//! slowly. The floor α, the mean of the second term over the domain, gives about half
-//! the cells a uniform spacing so that no region starves (the density travels through
-//! regions that are smooth in the end); the cap M_cap = 1/(4δ), with δ the spacing of
-//! the sampling below, keeps cells no smaller than the sampling can see. q is sampled
-//! at max(16 n, 8000) equally spaced points, q′ by central differences (D = 0 at a
-//! sample counts as the cap), and M is smoothed by three passes of the (1, 2, 1)/4
-//! filter before ∫ M is inverted piecewise linearly, so neighbouring cells differ by a
-//! bounded ratio.
+//! with W_k the zeros of G (minima and barrier tops of the loss, found as sign changes
+//! on max(4 n, 8000) equally spaced samples of G alone), σ_k = √(D/(T |G′|)) there the
+//! width of the local profile of the density (0 where S² vanishes too: a point mass;
+//! floored at 1e-7 (b − a)), and c_k giving each feature the same share s/K of ∫ M.
+//! The cells grow linearly away from a feature and the uniform share 1 − s keeps every
+//! region resolved (docs/schemes.md explains the choice). ∫ M is in closed form (one
+//! logarithm per feature), and the faces follow in one sweep by safeguarded Newton
+//! steps on it ([`equidistribute`]).
 
 use crate::error::Result;
 use crate::model::grid_choice::{GridChoice, GridKind};
+use crate::model::landscape::Form;
 use crate::model::problem::Problem;
 use crate::space::grid::Grid;
 
@@ -59,6 +53,24 @@ pub struct Feature {
     pub sigma: f64,
 }
 
+/// G(W) alone (no S², no derivatives): in closed form for a built-in landscape
+/// ([`Form`]), else the mean of the per-datapoint gradients.
+fn mean_gradient(problem: &Problem, w: f64) -> f64 {
+    match problem.landscape.form() {
+        Some(Form::Seed { k }) => {
+            let (u, x) = (w - 2.0, w - 1.0);
+            2.0 * u * (-u * u).exp() + k * x * (-k * x * x).exp()
+        }
+        Some(Form::Ou { c, m, .. }) => c * (w - m),
+        Some(Form::Spreading { .. }) => 0.0,
+        Some(Form::VanishingNoise) => w - 1.0,
+        None => {
+            let l = &problem.landscape;
+            (0..l.len()).map(|j| l.grad(j, w)).sum::<f64>() / l.len() as f64
+        }
+    }
+}
+
 /// The zeros of G on `m` equally spaced samples of [a, b], with their widths
 /// σ = √(D/(T |G′|)), floored at 1e-7 (b − a) (a zero where S² vanishes too is a
 /// point mass: σ = 0); the [`MAX_FEATURES`] narrowest.
@@ -67,7 +79,7 @@ pub fn features(problem: &Problem, m: usize) -> Vec<Feature> {
     let delta = (b - a) / (m - 1) as f64;
     let floor = 1e-7 * (b - a);
     let g: Vec<f64> = (0..m)
-        .map(|j| problem.drift_diffusion(a + j as f64 * delta).0)
+        .map(|j| mean_gradient(problem, a + j as f64 * delta))
         .collect();
     let mut out = Vec::new();
     for j in 0..m - 1 {
@@ -101,8 +113,8 @@ pub struct Monitor {
     a: f64,
     b: f64,
     floor: f64,
-    /// (feature, weight c_k).
-    terms: Vec<(Feature, f64)>,
+    /// (feature, weight c_k, ∫_a^{W_k} of its unit term).
+    terms: Vec<(Feature, f64, f64)>,
 }
 
 impl Monitor {
@@ -115,8 +127,9 @@ impl Monitor {
             .iter()
             .map(|f| {
                 // each feature carries the same share of ∫ M
-                let total = side(f, f.w - a) + side(f, b - f.w);
-                (*f, share / (feats.len() as f64 * total))
+                let left = side(f, f.w - a);
+                let total = left + side(f, b - f.w);
+                (*f, share / (feats.len() as f64 * total), left)
             })
             .collect();
         Monitor {
@@ -133,21 +146,21 @@ impl Monitor {
             + self
                 .terms
                 .iter()
-                .map(|(f, c)| c / (f.sigma + GRADING * (w - f.w).abs()))
+                .map(|(f, c, _)| c / (f.sigma + GRADING * (w - f.w).abs()))
                 .sum::<f64>()
     }
 
-    /// ∫_a^W M, in closed form (increasing from 0 at a to 1 at b).
+    /// ∫_a^W M, in closed form (increasing from 0 at a to 1 at b): one logarithm per
+    /// feature.
     pub fn cumulative(&self, w: f64) -> f64 {
         let mut s = self.floor * (w - self.a);
-        for (f, c) in &self.terms {
-            // ∫_a^W of one term: the part left of W* plus the part right of it
-            let left = side(f, f.w - self.a) - side(f, f.w - w);
-            let right = side(f, w - f.w);
+        for (f, c, left) in &self.terms {
+            // ∫_a^W of one term: the part left of W* less what lies beyond W, or the
+            // whole left part plus the part right of W*
             s += c * if w <= f.w {
-                left
+                left - side(f, f.w - w)
             } else {
-                side(f, f.w - self.a) + right
+                left + side(f, w - f.w)
             };
         }
         s
@@ -155,7 +168,7 @@ impl Monitor {
 
     /// The features, with their weights.
     pub fn features(&self) -> impl Iterator<Item = &Feature> {
-        self.terms.iter().map(|(f, _)| f)
+        self.terms.iter().map(|(f, _, _)| f)
     }
 }
 
@@ -164,28 +177,47 @@ fn side(f: &Feature, d: f64) -> f64 {
     (GRADING * d.max(0.0) / f.sigma).ln_1p() / GRADING
 }
 
-/// Faces x_0 = a < … < x_n = b equidistributing `mon`: ∫_{x_i}^{x_{i+1}} M = ∫M / n,
-/// each face found by bisection on the closed-form cumulative integral.
+/// Faces x_0 = a < … < x_n = b equidistributing `mon`: ∫_{x_i}^{x_{i+1}} M = ∫M / n.
+///
+/// One sweep from a to b: each face is the root of C(x) = target of the closed-form
+/// cumulative C = ∫_a^x M, found by Newton's method (C′ = M is known in closed form)
+/// from the face before it, safeguarded by a bracket [lo, hi] that every evaluation
+/// narrows (a step leaving it is replaced by its midpoint), to a step of 1e-14 (b − a).
+/// C is increasing and M is smooth between features, so two or three steps suffice;
+/// the result agrees with bisection to full precision.
 pub fn equidistribute(mon: &Monitor, n: usize) -> Vec<f64> {
     let (a, b) = (mon.a, mon.b);
     let total = mon.cumulative(b);
+    let tol = 1e-14 * (b - a);
     let mut edges = Vec::with_capacity(n + 1);
     edges.push(a);
+    let mut x = a;
     for i in 1..n {
         let target = total * i as f64 / n as f64;
-        let (mut lo, mut hi) = (*edges.last().unwrap_or(&a), b);
+        let (mut lo, mut hi) = (x, b);
         for _ in 0..200 {
-            let mid = 0.5 * (lo + hi);
-            if mid <= lo || mid >= hi {
+            let r = mon.cumulative(x) - target;
+            if r < 0.0 {
+                lo = x;
+            } else {
+                hi = x;
+            }
+            if r == 0.0 {
                 break;
             }
-            if mon.cumulative(mid) < target {
-                lo = mid;
+            let newton = x - r / mon.at(x);
+            let next = if newton > lo && newton < hi {
+                newton
             } else {
-                hi = mid;
+                0.5 * (lo + hi)
+            };
+            let done = (next - x).abs() <= tol || hi - lo <= tol;
+            x = next;
+            if done {
+                break;
             }
         }
-        edges.push(hi);
+        edges.push(x);
     }
     edges.push(b);
     edges

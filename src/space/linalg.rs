@@ -133,51 +133,78 @@ pub fn thomas_solve(m: &Tridiag, x: &mut [f64], scratch: &mut [f64]) {
     }
 }
 
-/// Number of eigenvalues below `x` of the symmetric tridiagonal matrix with diagonal
-/// `d` and squared off-diagonals `e2` (Sturm sequence count).
-fn sturm_count(d: &[f64], e2: &[f64], x: f64) -> usize {
-    let mut count = 0;
-    let mut q = 1.0;
+/// Shifts per Sturm sweep of [`kth_largest`].
+const LANES: usize = 8;
+
+/// Numbers of eigenvalues below each of the shifts `xs` of the symmetric tridiagonal
+/// matrix with diagonal `d` and squared off-diagonals `e2` (Sturm sequence counts), in
+/// one sweep: the recurrences of the shifts are independent, so their divisions
+/// overlap instead of waiting on one another.
+fn sturm_counts(d: &[f64], e2: &[f64], xs: &[f64; LANES]) -> [usize; LANES] {
+    let mut count = [0usize; LANES];
+    let mut q = [1.0f64; LANES];
     for i in 0..d.len() {
-        let off = if i > 0 { e2[i - 1] / q } else { 0.0 };
-        q = d[i] - x - off;
-        if q == 0.0 {
-            q = f64::EPSILON * (d[i].abs() + x.abs()).max(f64::MIN_POSITIVE);
-        }
-        if q < 0.0 {
-            count += 1;
+        let e = if i > 0 { e2[i - 1] } else { 0.0 };
+        for l in 0..LANES {
+            let mut ql = d[i] - xs[l] - e / q[l];
+            if ql == 0.0 {
+                ql = f64::EPSILON * (d[i].abs() + xs[l].abs()).max(f64::MIN_POSITIVE);
+            }
+            count[l] += usize::from(ql < 0.0);
+            q[l] = ql;
         }
     }
     count
 }
 
-/// Eigenvalue number k (0 = largest) of a symmetric tridiagonal matrix, by bisection
-/// to a relative 1e-5: on a log scale once the bracket has one sign (so an eigenvalue
-/// many orders below the spectral radius costs tens of Sturm counts, not hundreds);
-/// eigenvalues below 1e-30 of the bracket count as zero.
+/// Eigenvalue number k (0 = largest) of a symmetric tridiagonal matrix, by
+/// multisection (Sturm counts at [`LANES`] shifts per sweep, each sweep narrowing the
+/// bracket to one of LANES + 1 parts) to a relative 1e-5: on a log scale once the
+/// bracket has one sign (so an eigenvalue many orders below the spectral radius costs
+/// a few sweeps, not hundreds); eigenvalues below 1e-30 of the bracket count as zero.
 fn kth_largest(d: &[f64], e2: &[f64], k: usize, lo: f64, hi: f64) -> f64 {
     let n = d.len();
     let (mut lo, mut hi) = (lo, hi);
     let tiny = 1e-30 * lo.abs().max(hi.abs());
     for _ in 0..400 {
-        let mid = if lo < 0.0 && hi > 0.0 {
-            0.0
-        } else if hi <= 0.0 {
-            -(lo.abs() * hi.abs().max(tiny)).sqrt()
-        } else {
-            (hi * lo.max(tiny)).sqrt()
-        };
-        if mid <= lo || mid >= hi || (hi - lo) <= 1e-5 * lo.abs().min(hi.abs()) {
+        if (hi - lo) <= 1e-5 * lo.abs().min(hi.abs()) || lo.abs().max(hi.abs()) <= tiny {
             break;
         }
-        if lo.abs().max(hi.abs()) <= tiny {
-            break;
+        let xs: [f64; LANES] = std::array::from_fn(|l| {
+            let t = (l + 1) as f64 / (LANES + 1) as f64;
+            if lo < 0.0 && hi > 0.0 {
+                // zero first, then points either side of it
+                match l {
+                    0 => 0.0,
+                    _ if l % 2 == 1 => lo * (1.0 - t),
+                    _ => hi * t,
+                }
+            } else if hi <= 0.0 {
+                // from −max(|hi|, tiny) to lo, geometrically
+                let (u, v) = (hi.abs().max(tiny).ln(), lo.abs().ln());
+                -(u + (v - u) * t).exp()
+            } else {
+                let (u, v) = (lo.max(tiny).ln(), hi.ln());
+                (u + (v - u) * t).exp()
+            }
+        });
+        let counts = sturm_counts(d, e2, &xs);
+        let (lo0, hi0) = (lo, hi);
+        let mut moved = false;
+        for (&x, &c) in xs.iter().zip(&counts) {
+            if x <= lo0 || x >= hi0 {
+                continue;
+            }
+            moved = true;
+            // eigenvalues ≥ x: n − count(< x)
+            if n - c > k {
+                lo = lo.max(x);
+            } else {
+                hi = hi.min(x);
+            }
         }
-        // eigenvalues ≥ mid: n − count(< mid)
-        if n - sturm_count(d, e2, mid) > k {
-            lo = mid;
-        } else {
-            hi = mid;
+        if !moved {
+            break;
         }
     }
     0.5 * (lo + hi)

@@ -6,7 +6,11 @@
 //! s_k, s_{k+1} is first integrated from those samples alone: the cubic through
 //! s_{k−1} … s_{k+2} (fourth order, no new evaluation). Its error is bounded by the
 //! difference to the two quadratics through s_{k−1} … s_{k+1} and s_k … s_{k+2}
-//! (third order); where that difference exceeds the tolerance, or where D is not
+//! (third order). Where that difference exceeds the tolerance and G/D keeps one sign
+//! with ln |G/D| changing by at most 0.5 across the piece, the same is done for the
+//! cubic through ln |G/D|, exponentiated and integrated by 5-point Gauss–Legendre (still
+//! no new evaluation; the interpolation is exact where G/D ∝ e^{cubic}, as where the
+//! variance decays like a Gaussian). Where both fail, or where D is not
 //! positive at a stencil point, the piece is integrated by adaptive Gauss–Legendre
 //! (5 points per panel, panels halved until two levels agree), which evaluates the
 //! coefficients anew. Tolerance: an absolute 1e-12 in the exponent φ = T ∫ G/D per
@@ -87,25 +91,70 @@ pub fn drift_integral(problem: &Problem, x0: f64, x1: f64) -> Option<f64> {
     adaptive_gauss(problem, x0, x1).map(|s| -problem.lr * s)
 }
 
+/// The polynomial through (xs, fs) at x, in Lagrange form.
+fn lagrange(xs: &[f64], fs: &[f64], x: f64) -> f64 {
+    let mut s = 0.0;
+    for (j, (&xj, &fj)) in xs.iter().zip(fs).enumerate() {
+        let mut l = 1.0;
+        for (k, &xk) in xs.iter().enumerate() {
+            if k != j {
+                l *= (x - xk) / (xj - xk);
+            }
+        }
+        s += fj * l;
+    }
+    s
+}
+
 /// Integral over [lo, hi] of the polynomial through (xs, fs) (degree ≤ 3), by 2-point
-/// Gauss–Legendre (exact for cubics), with Lagrange evaluation.
+/// Gauss–Legendre (exact for cubics).
 fn poly_integral(xs: &[f64], fs: &[f64], lo: f64, hi: f64) -> f64 {
     const G: f64 = 0.577_350_269_189_625_8;
     let (m, r) = (0.5 * (lo + hi), 0.5 * (hi - lo));
-    let at = |x: f64| {
-        let mut s = 0.0;
-        for (j, (&xj, &fj)) in xs.iter().zip(fs).enumerate() {
-            let mut l = 1.0;
-            for (k, &xk) in xs.iter().enumerate() {
-                if k != j {
-                    l *= (x - xk) / (xj - xk);
-                }
-            }
-            s += fj * l;
-        }
-        s
-    };
-    r * (at(m - G * r) + at(m + G * r))
+    r * (lagrange(xs, fs, m - G * r) + lagrange(xs, fs, m + G * r))
+}
+
+/// Integral over [lo, hi] of e^{p(x)}, p the polynomial through (xs, ls), by 5-point
+/// Gauss–Legendre: within 1e-15 relative of the exact value when p changes by at most
+/// [`LOG_STEP`] across [lo, hi] and is nearly linear there (the rule's error is
+/// 8e-10 c¹⁰ for e^{ct} on [−1, 1]).
+fn exp_poly_integral(xs: &[f64], ls: &[f64], lo: f64, hi: f64) -> f64 {
+    let (m, r) = (0.5 * (lo + hi), 0.5 * (hi - lo));
+    let mut s = 0.0;
+    for (x, wt) in X.iter().zip(WT) {
+        s += wt * lagrange(xs, ls, m + r * x).exp();
+    }
+    r * s
+}
+
+/// Largest change of ln |G/D| across a piece for the logarithmic rule.
+const LOG_STEP: f64 = 0.5;
+
+/// A piece from the four samples `fs` of f = G/D at `xs` around [lo, hi] = [xs[1],
+/// xs[2]], with no new evaluation: the cubic through them (checked against the two
+/// quadratics), else, where f keeps one sign and ln |f| changes little across the
+/// piece, the cubic through ln |f| exponentiated (checked likewise): drift over
+/// diffusion often varies like e^{c W²} where D decays (interpolated exactly).
+fn from_samples(xs: &[f64], fs: &[f64; 4], lr: f64) -> Option<f64> {
+    let (lo, hi) = (xs[1], xs[2]);
+    let cubic = poly_integral(xs, fs, lo, hi);
+    let left = poly_integral(&xs[..3], &fs[..3], lo, hi);
+    let right = poly_integral(&xs[1..], &fs[1..], lo, hi);
+    if cubic.is_finite() && agree(left, cubic, lr) && agree(right, cubic, lr) {
+        return Some(cubic);
+    }
+    let sign = fs[0].signum();
+    if fs.iter().any(|&v| v * sign <= 0.0 || v.is_nan()) {
+        return None;
+    }
+    let ls = fs.map(|v| v.abs().ln());
+    if (ls[2] - ls[1]).abs() > LOG_STEP {
+        return None;
+    }
+    let cubic = sign * exp_poly_integral(xs, &ls, lo, hi);
+    let left = sign * exp_poly_integral(&xs[..3], &ls[..3], lo, hi);
+    let right = sign * exp_poly_integral(&xs[1..], &ls[1..], lo, hi);
+    (cubic.is_finite() && agree(left, cubic, lr) && agree(right, cubic, lr)).then_some(cubic)
 }
 
 /// The pieces φ_k = −T ∫_{s_k}^{s_{k+1}} G/D dW between consecutive samples `s`
@@ -119,19 +168,8 @@ pub fn half_cell_pieces(problem: &Problem, s: &[f64], f: &[Option<f64>]) -> Vec<
     for k in 1..m.saturating_sub(2) {
         let stencil = [f[k - 1], f[k], f[k + 1], f[k + 2]];
         let piece = if let [Some(a), Some(b), Some(c), Some(d)] = stencil {
-            let fs = [a, b, c, d];
-            let xs = &s[k - 1..k + 3];
-            let cubic = poly_integral(xs, &fs, s[k], s[k + 1]);
-            let left = poly_integral(&xs[..3], &fs[..3], s[k], s[k + 1]);
-            let right = poly_integral(&xs[1..], &fs[1..], s[k], s[k + 1]);
-            if cubic.is_finite()
-                && agree(left, cubic, problem.lr)
-                && agree(right, cubic, problem.lr)
-            {
-                Some(cubic)
-            } else {
-                adaptive_gauss(problem, s[k], s[k + 1])
-            }
+            from_samples(&s[k - 1..k + 3], &[a, b, c, d], problem.lr)
+                .or_else(|| adaptive_gauss(problem, s[k], s[k + 1]))
         } else if f[k].is_some() && f[k + 1].is_some() {
             adaptive_gauss(problem, s[k], s[k + 1])
         } else {

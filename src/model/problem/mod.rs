@@ -203,7 +203,12 @@ impl Problem {
 
     /// Coefficients G, G′, S², D, D′ at `w`.
     pub fn coeffs(&self, w: f64) -> Coeffs {
-        let st = self.landscape.stats(w);
+        self.coeffs_of(self.landscape.stats(w))
+    }
+
+    /// The coefficients from the landscape's G, G′, S², (S²)′ at some weight (what
+    /// [`Problem::coeffs`] applies to [`Landscape::stats`]).
+    pub fn coeffs_of(&self, st: crate::model::landscape::GradStats) -> Coeffs {
         let k = self.lr * self.lr * self.variance_factor() / 2.0;
         let s2 = self.noise_scale * st.s2 + self.noise_floor;
         Coeffs {
