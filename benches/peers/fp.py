@@ -17,6 +17,8 @@ import baseline
 import seed
 
 T_END = 500.0
+# variable-step TR-BDF2 with W1 error control, its default target (no step given)
+ADAPTIVE = "scharfetter-gummel-adaptive"
 
 
 def pc_solve(binary, out, cells, dt, scheme=None, grid=None, t_end=T_END):
@@ -55,14 +57,14 @@ def reference(binary, tmp, cells, dt):
     return ref, check
 
 
-def run_probcurrent(binary, tmp, ref, cases, grid, repeats):
-    """Rows for probcurrent's default card on `grid` ('uniform' or 'auto')."""
+def run_probcurrent(binary, tmp, ref, cases, grid, repeats, scheme=None):
+    """Rows for probcurrent's default card (or `scheme`) on `grid` ('uniform' or 'auto')."""
     rows = []
     for cells, dt in cases:
-        out = os.path.join(tmp, f"pc-{grid}-{cells}-{dt}")
+        out = os.path.join(tmp, f"pc-{grid}-{cells}-{dt}-{scheme}")
         best, best_whole, run, split = float("inf"), float("inf"), None, None
         for _ in range(repeats):
-            run, whole = pc_solve(binary, out, cells, dt,
+            run, whole = pc_solve(binary, out, cells, dt, scheme=scheme,
                                   grid=None if grid == "uniform" else grid)
             # a step chosen by accuracy costs pilot solves (run.json `choice.wall_s`)
             choice = (run.get("choice") or {}).get("wall_s", 0.0)
@@ -72,8 +74,13 @@ def run_probcurrent(binary, tmp, ref, cases, grid, repeats):
             best_whole = min(best_whole, whole)
         err = seed.w1(*seed.read_density(out, T_END), *ref)
         label = "probcurrent" if grid == "uniform" else "probcurrent --grid auto"
-        chosen = "" if dt else " (chosen)"
-        rows.append(dict(tool=label, n=cells, dt=f"{run['dt']:.3g}{chosen}", w1=err,
+        if scheme == ADAPTIVE:
+            label = "probcurrent auto adaptive"
+        if run.get("dt") is None:
+            step = f"var. ({run['stats']['steps']})"
+        else:
+            step = f"{run['dt']:.3g}" + ("" if dt else " (chosen)")
+        rows.append(dict(tool=label, n=cells, dt=step, w1=err,
                          time=best, whole=best_whole, setup=split[0], solve=split[1]))
     return rows
 
@@ -127,14 +134,15 @@ def describe(r):
 
 def print_ratios(pc_rows, np_rows, bdf_rows):
     target = 1e-3
-    pc = cheapest(pc_rows, target)
+    # the existing lines: probcurrent's default card (the variable-step rows have their own)
+    pc = cheapest([r for r in pc_rows if "adaptive" not in r["tool"]], target)
     np_best = min(np_rows, key=lambda r: r["w1"])
     print()
     for r in pc_rows:
         if r["tool"] == "probcurrent" and r["n"] == 2400 and r["dt"] == "5":
             print(f"  probcurrent set-up / solve at N=2400, dt=5: {1e3 * r['setup']:.2f} ms / "
                   f"{1e3 * r['solve']:.2f} ms = {r['setup'] / r['solve']:.1f} (target <= 1.5)")
-    auto = [r for r in pc_rows if "auto" in r["tool"]]
+    auto = [r for r in pc_rows if "--grid auto" in r["tool"]]
     def step_kind(r):
         return "chosen by probcurrent" if "chosen" in r["dt"] else r["dt"]
 
@@ -144,6 +152,13 @@ def print_ratios(pc_rows, np_rows, bdf_rows):
         verdict = "every N" if worst["w1"] <= target else "NOT every N"
         print(f"  --grid auto, dt {dt}: worst W1 over N = "
               f"{', '.join(str(r['n']) for r in same)} is {worst['w1']:.2e} at N = "
+              f"{worst['n']}: W1 <= {target:g} at {verdict}")
+    adaptive = [r for r in pc_rows if "adaptive" in r["tool"]]
+    if adaptive:
+        worst = max(adaptive, key=lambda r: r["w1"])
+        verdict = "every N" if worst["w1"] <= target else "NOT every N"
+        print(f"  --grid auto, variable step ({ADAPTIVE}, no --dt): worst W1 over N = "
+              f"{', '.join(str(r['n']) for r in adaptive)} is {worst['w1']:.2e} at N = "
               f"{worst['n']}: W1 <= {target:g} at {verdict}")
     if pc is None:
         print(f"  probcurrent: no run reached W1 <= {target:g}")
@@ -158,6 +173,11 @@ def print_ratios(pc_rows, np_rows, bdf_rows):
               f"{target:g}): {r['time'] / pc['time']:.1f}x set-up+solve, "
               f"{r['time'] / pc['whole']:.1f}x against probcurrent's whole process "
               f"(target >= 20x)")
+        pa = cheapest(adaptive, target)
+        if pa is not None:
+            print(f"  RATIO (numpy at N=3200, dt=1) / (variable-step probcurrent at W1 <= "
+                  f"{target:g}, {describe(pa)}): {r['time'] / pa['time']:.1f}x set-up+solve; "
+                  f"SOLVE ONLY (set-up excluded): {r['time'] / pa['solve']:.1f}x")
     np_matched = cheapest(np_rows, target)
     if np_matched is not None:
         print(f"  RATIO at matched accuracy W1 <= {target:g}: {describe(np_matched)} / "
@@ -215,6 +235,9 @@ def main(binary, quick):
         pc_rows = run_probcurrent(binary, tmp, ref, pc_cases, "uniform", repeats)
         if has_grid_flag(binary):
             pc_rows += run_probcurrent(binary, tmp, ref, auto_cases, "auto", repeats)
+            adaptive_cases = [(n, None) for n in (500, 550, 600, 650, 700)]
+            pc_rows += run_probcurrent(binary, tmp, ref, adaptive_cases, "auto", repeats,
+                                       scheme=ADAPTIVE)
         else:
             print("  this binary has no --grid flag: uniform grids only")
     np_rows = run_numpy(ref, np_cases, repeats)

@@ -100,10 +100,36 @@ impl Default for ErrorChoice {
     }
 }
 
+/// A fixed-step TR-BDF2 card given no step (`settings.dt`, `dt_factor`) runs as
+/// variable-step TR-BDF2 with W1 error control at the default target
+/// ([`crate::time::DEFAULT_TRBDF2_TOL`], `--rtol` overrides it) instead of a step chosen
+/// by pilot solves: the same method, with the steps placed where the density changes.
+/// Every other card, and every card on a problem with a schedule (which variable-step
+/// TR-BDF2 refuses), is returned unchanged.
+pub fn variable_step(scheme: Scheme, problem: &Problem, settings: &RunSettings) -> Scheme {
+    use crate::scheme::{IntegratorSpec, TrBdf2AdaptiveSpec};
+    match scheme.integrator {
+        IntegratorSpec::TrBdf2(_)
+            if settings.dt.is_none()
+                && settings.dt_factor.is_none()
+                && problem.schedule.is_constant() =>
+        {
+            Scheme {
+                integrator: IntegratorSpec::TrBdf2Adaptive(TrBdf2AdaptiveSpec {
+                    tol: crate::time::DEFAULT_TRBDF2_TOL,
+                }),
+                ..scheme
+            }
+        }
+        _ => scheme,
+    }
+}
+
 /// Solve as the `solve` command does. Fokker–Planck: with `errors.tol`, cells and step
 /// are refined until the estimated W1 error meets it ([`solve_to_tolerance`]);
-/// otherwise a fixed-step implicit card given no step takes the accuracy-chosen one
-/// ([`choose_step`]) and, unless `errors.no_estimate`, the run gets its
+/// otherwise a fixed-step TR-BDF2 card given no step runs with variable steps
+/// ([`variable_step`]), another fixed-step implicit card given no step takes the
+/// accuracy-chosen one ([`choose_step`]) and, unless `errors.no_estimate`, the run gets its
 /// [`estimate`]. The choice and its cost are in `RunReport::choice`. Transfer models
 /// run as [`solve_model`] does, with no estimate (a tolerance is refused).
 pub fn solve_estimated(
@@ -134,6 +160,7 @@ pub fn solve_estimated(
             .unwrap_or(crate::scheme::DEFAULT_SCHEME),
     )?;
     super::check_settings(problem, settings)?;
+    let scheme = variable_step(scheme, problem, settings);
     if let Some(tol) = errors.tol {
         let (mut r, c) = solve_to_tolerance(problem, &scheme, settings, tol, errors.max_cells)?;
         r.choice = Some(c);

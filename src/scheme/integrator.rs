@@ -20,8 +20,8 @@ use crate::error::{Error, Result};
 use crate::space::operator::Operator;
 pub use crate::time::IntegratorInfo;
 use crate::time::{
-    Approximation, ExpOrigin, ForwardEuler, Krylov, Mol, MolMethod, Propagator, Rational,
-    RationalExp, Theta, TrBdf2, DEFAULT_KRYLOV_DIM, MAX_KRYLOV_DIM,
+    AdaptiveTrBdf2, Approximation, ExpOrigin, ForwardEuler, Krylov, Mol, MolMethod, Propagator,
+    Rational, RationalExp, Theta, TrBdf2, DEFAULT_KRYLOV_DIM, MAX_KRYLOV_DIM,
 };
 
 /// Default forward-Euler step as a fraction of the explicit limit 1/max|A_ii|.
@@ -50,7 +50,7 @@ pub enum StepKind {
 #[serde(
     tag = "kind",
     rename_all = "kebab-case",
-    expecting = "an [integrator] table with kind = \"forward-euler\", \"theta\", \"tr-bdf2\", \"mol\", \"rational-exp\" or \"krylov\""
+    expecting = "an [integrator] table with kind = \"forward-euler\", \"theta\", \"tr-bdf2\", \"tr-bdf2-adaptive\", \"mol\", \"rational-exp\" or \"krylov\""
 )]
 pub enum IntegratorSpec {
     /// Forward Euler (explicit).
@@ -59,6 +59,8 @@ pub enum IntegratorSpec {
     Theta(ThetaSpec),
     /// Fixed-step TR-BDF2 (implicit).
     TrBdf2(TrBdf2Spec),
+    /// Variable-step TR-BDF2 with W1 error control (adaptive).
+    TrBdf2Adaptive(TrBdf2AdaptiveSpec),
     /// Method of lines over diffsol (adaptive).
     Mol(MolSpec),
     /// Rational approximation of the exponential (no time-step error).
@@ -97,6 +99,20 @@ pub struct TrBdf2Spec {
     /// Default step (default 1).
     #[serde(default = "default_dt")]
     pub dt: f64,
+}
+
+/// Parameters of variable-step TR-BDF2.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrBdf2AdaptiveSpec {
+    /// Target W1 time error at the end of the run (default 1e-3); `--rtol`
+    /// overrides it.
+    #[serde(default = "default_trbdf2_tol")]
+    pub tol: f64,
+}
+
+fn default_trbdf2_tol() -> f64 {
+    crate::time::DEFAULT_TRBDF2_TOL
 }
 
 /// Parameters of the method of lines.
@@ -187,6 +203,7 @@ impl IntegratorSpec {
             IntegratorSpec::ForwardEuler(_) => &ForwardEuler::INFO,
             IntegratorSpec::Theta(_) => &Theta::INFO,
             IntegratorSpec::TrBdf2(_) => &TrBdf2::INFO,
+            IntegratorSpec::TrBdf2Adaptive(_) => &AdaptiveTrBdf2::INFO,
             IntegratorSpec::Mol(_) => &Mol::INFO,
             IntegratorSpec::RationalExp(_) => &RationalExp::INFO,
             IntegratorSpec::Krylov(_) => &Krylov::INFO,
@@ -200,7 +217,9 @@ impl IntegratorSpec {
             IntegratorSpec::Theta(_) | IntegratorSpec::TrBdf2(_) => StepKind::Implicit,
             // a fixed largest span, like an implicit step (but with no step error)
             IntegratorSpec::RationalExp(_) => StepKind::Implicit,
-            IntegratorSpec::Mol(_) | IntegratorSpec::Krylov(_) => StepKind::Adaptive,
+            IntegratorSpec::Mol(_)
+            | IntegratorSpec::Krylov(_)
+            | IntegratorSpec::TrBdf2Adaptive(_) => StepKind::Adaptive,
         }
     }
 
@@ -210,6 +229,7 @@ impl IntegratorSpec {
             IntegratorSpec::ForwardEuler(_) => ForwardEuler::INFO.kind,
             IntegratorSpec::Theta(_) => Theta::INFO.kind,
             IntegratorSpec::TrBdf2(_) => TrBdf2::INFO.kind,
+            IntegratorSpec::TrBdf2Adaptive(_) => AdaptiveTrBdf2::INFO.kind,
             IntegratorSpec::Mol(m) => m.method.name(),
             IntegratorSpec::RationalExp(_) => RationalExp::INFO.kind,
             IntegratorSpec::Krylov(_) => Krylov::INFO.kind,
@@ -223,6 +243,7 @@ impl IntegratorSpec {
             IntegratorSpec::ForwardEuler(_)
             | IntegratorSpec::Theta(_)
             | IntegratorSpec::TrBdf2(_)
+            | IntegratorSpec::TrBdf2Adaptive(_)
             | IntegratorSpec::RationalExp(_)
             | IntegratorSpec::Krylov(_) => None,
         }
@@ -245,6 +266,12 @@ impl IntegratorSpec {
                 }
             }
             IntegratorSpec::TrBdf2(_) => "TR-BDF2, γ = 2 − √2".to_string(),
+            IntegratorSpec::TrBdf2Adaptive(a) => {
+                format!(
+                    "variable-step TR-BDF2, γ = 2 − √2, W1 time error target {:e}",
+                    a.tol
+                )
+            }
             IntegratorSpec::Mol(m) => format!(
                 "{} (diffsol), rtol {:e}, atol {:e}",
                 m.method.label(),
@@ -286,6 +313,9 @@ impl IntegratorSpec {
             IntegratorSpec::TrBdf2(t) => {
                 crate::error::positive("dt", t.dt)?;
             }
+            IntegratorSpec::TrBdf2Adaptive(a) => {
+                crate::error::positive("tol", a.tol)?;
+            }
             IntegratorSpec::Mol(m) => {
                 crate::error::positive("rtol", m.rtol)?;
                 crate::error::positive("atol", m.atol)?;
@@ -325,6 +355,11 @@ impl IntegratorSpec {
                 Box::new(Theta::new(op, t.theta, fixed()?, t.rannacher_steps))
             }
             IntegratorSpec::TrBdf2(_) => Box::new(TrBdf2::new(op, fixed()?)),
+            IntegratorSpec::TrBdf2Adaptive(a) => {
+                // the target W1 error is this card's relative tolerance (atol unused)
+                let tol = crate::error::positive("rtol", rtol.unwrap_or(a.tol))?;
+                Box::new(AdaptiveTrBdf2::new(op, tol))
+            }
             IntegratorSpec::Mol(m) => {
                 let rtol = crate::error::positive("rtol", rtol.unwrap_or(m.rtol))?;
                 let atol = crate::error::positive("atol", atol.unwrap_or(m.atol))?;
@@ -346,11 +381,12 @@ impl IntegratorSpec {
 }
 
 /// The descriptions of all integrator families, in the order of [`IntegratorSpec`].
-pub fn integrators() -> [&'static IntegratorInfo; 6] {
+pub fn integrators() -> [&'static IntegratorInfo; 7] {
     [
         &ForwardEuler::INFO,
         &Theta::INFO,
         &TrBdf2::INFO,
+        &AdaptiveTrBdf2::INFO,
         &Mol::INFO,
         &RationalExp::INFO,
         &Krylov::INFO,
@@ -370,6 +406,7 @@ mod tests {
                 dt: 1.0,
             }),
             IntegratorSpec::TrBdf2(TrBdf2Spec { dt: 0.5 }),
+            IntegratorSpec::TrBdf2Adaptive(TrBdf2AdaptiveSpec { tol: 1e-4 }),
             IntegratorSpec::RationalExp(RationalExpSpec {
                 approximation: Approximation::Talbot,
                 degree: 24,
@@ -417,6 +454,7 @@ mod tests {
             "forward-euler",
             "theta",
             "tr-bdf2",
+            "tr-bdf2-adaptive",
             "mol",
             "rational-exp",
             "krylov",

@@ -36,8 +36,8 @@ use serde::{Deserialize, Serialize};
 
 pub use integrator::{
     integrators, ForwardEulerSpec, IntegratorInfo, IntegratorSpec, KrylovSpec, MolSpec,
-    RationalExpSpec, StepKind, ThetaSpec, DEFAULT_ATOL, DEFAULT_DT, DEFAULT_EXP_DT, DEFAULT_RTOL,
-    DEFAULT_SAFETY,
+    RationalExpSpec, StepKind, ThetaSpec, TrBdf2AdaptiveSpec, DEFAULT_ATOL, DEFAULT_DT,
+    DEFAULT_EXP_DT, DEFAULT_RTOL, DEFAULT_SAFETY,
 };
 pub use table::{catalogue_table_markdown, catalogue_table_text, CardRow};
 
@@ -171,6 +171,7 @@ impl Scheme {
         match &self.integrator {
             IntegratorSpec::Mol(m) => Some(m.rtol),
             IntegratorSpec::Krylov(k) => Some(k.rtol),
+            IntegratorSpec::TrBdf2Adaptive(a) => Some(a.tol),
             IntegratorSpec::ForwardEuler(_)
             | IntegratorSpec::Theta(_)
             | IntegratorSpec::TrBdf2(_)
@@ -186,6 +187,7 @@ impl Scheme {
             | IntegratorSpec::Theta(_)
             | IntegratorSpec::TrBdf2(_)
             | IntegratorSpec::RationalExp(_)
+            | IntegratorSpec::TrBdf2Adaptive(_)
             | IntegratorSpec::Krylov(_) => None,
         }
     }
@@ -231,7 +233,9 @@ impl Scheme {
                 Some(dt) => crate::error::positive("dt", dt).map(Some),
                 None => Ok(Some(e.dt)),
             },
-            IntegratorSpec::Mol(_) | IntegratorSpec::Krylov(_) => match requested {
+            IntegratorSpec::Mol(_)
+            | IntegratorSpec::Krylov(_)
+            | IntegratorSpec::TrBdf2Adaptive(_) => match requested {
                 Some(dt) => Err(Error::invalid(
                     "dt",
                     dt,

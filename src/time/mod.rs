@@ -15,6 +15,7 @@
 //! ([`Mol`]) and the Krylov exponential integrator ([`Krylov`]) implement [`Propagator`]
 //! themselves: they choose their own steps.
 
+mod adaptive_trbdf2;
 mod exponential;
 mod forward_euler;
 mod krylov;
@@ -25,6 +26,7 @@ pub mod transfer;
 mod trbdf2;
 pub mod two;
 
+pub use adaptive_trbdf2::{w1_norm, AdaptiveTrBdf2, DEFAULT_TOL as DEFAULT_TRBDF2_TOL};
 pub use exponential::{Approximation, ExpOrigin, Rational, RationalExp, MAX_TALBOT_DEGREE};
 pub use forward_euler::ForwardEuler;
 pub use krylov::{Krylov, DEFAULT_KRYLOV_DIM, MAX_KRYLOV_DIM};
