@@ -89,7 +89,7 @@ pub trait Propagator: Send {
 
     /// Follow a time-dependent operator A(t) (a problem with a learning-rate or batch
     /// schedule) instead of the constant A it was built with. Default: refused, naming
-    /// the integrator (the exponential integrators assume a constant A).
+    /// the integrator.
     fn schedule(&mut self, op: TimeOperator) -> Result<()> {
         let _ = op;
         Err(constant_only(self.name()))
@@ -102,7 +102,7 @@ fn constant_only(name: &str) -> Error {
         "integrator",
         name,
         "it assumes a constant operator A and cannot follow a learning-rate or batch \
-         schedule: use a forward-euler, theta, tr-bdf2 or mol card",
+         schedule: use a forward-euler, theta, tr-bdf2, mol, rational-exp or krylov card",
     )
 }
 

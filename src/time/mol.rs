@@ -36,9 +36,27 @@
 //! [`MAX_NEWTON_FAILS_PER_STEP`] Newton failures or diffsol's 40 error-test failures in
 //! one step, or more than [`Mol::max_steps`] steps in one call — end the call with
 //! [`Error::SolverFailed`] carrying the time reached and the reason.
+//!
+//! # Under a schedule
+//!
+//! With a learning-rate or batch schedule the system is dP/dt = A(t) P: the
+//! right-hand side and the Jacobian at (t, P) are A(t) P and A(t), re-assembled from
+//! the cached face data by [`TimeOperator`] whenever (T(t), B(t)) changes (every call
+//! for a smooth schedule, once per decay for a step decay); the sparsity is the same.
+//! The integrators' error control sees the time dependence through the right-hand
+//! side; the Jacobian diffsol holds may be that of an earlier time, which costs extra
+//! Newton iterations, not accuracy. A(t) is not smooth at the schedule's breakpoints
+//! ([`TimeOperator::breakpoints`]: the decays of a step schedule, the ends of a warm-up
+//! and of a cosine period, the jumps of the rounded batch size), so the run is split
+//! there: the solver lands on each breakpoint exactly (a step, not a reported stop),
+//! and a fresh solver restarts from it at order one with its own first step, so no
+//! multistep history or error estimate straddles a jump. Within a segment A is
+//! evaluated as the limit from the left at the segment's end. Mass stays conserved to
+//! rounding (every A(t) has zero column sums).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
 
 use diffsol::error::OdeSolverError;
 use diffsol::op::OpStatistics;
@@ -48,7 +66,7 @@ use diffsol::{
     OdeSolverStopReason, Op, ParameterisedOp, UnitCallable, Vector,
 };
 
-use super::{check_len, check_stops, Flow, Observer, Propagator};
+use super::{check_len, check_stops, Flow, Observer, Propagator, TimeOperator};
 use crate::error::{Error, Result};
 use crate::space::operator::{Operator, Tridiag};
 use crate::stats::Stats;
@@ -150,6 +168,8 @@ pub struct Mol {
     rtol: f64,
     atol: f64,
     max_steps: u64,
+    /// A(t) under a schedule (`None`: the constant `a`).
+    scheduled: Option<TimeOperator>,
 }
 
 impl Mol {
@@ -163,6 +183,7 @@ impl Mol {
             rtol: crate::error::positive("rtol", rtol)?,
             atol: crate::error::positive("atol", atol)?,
             max_steps: DEFAULT_MAX_STEPS,
+            scheduled: None,
         })
     }
 
@@ -203,11 +224,100 @@ impl Propagator for Mol {
     ) -> Result<f64> {
         check_len(p.len(), self.a.n())?;
         check_stops(t0, stops)?;
-        let fail = |reason: String| Error::SolverFailed { t: t0, reason };
-        let ode = TridiagOde::new(self.a.clone(), p.to_vec())
+        let last = stops.last().copied().unwrap_or(t0);
+        let (sched, breaks) = match self.scheduled.take() {
+            Some(mut top) => {
+                // the first assembly samples the face data and checks it
+                if let Err(e) = top.at(t0) {
+                    self.scheduled = Some(top);
+                    return Err(e);
+                }
+                let breaks = top.breakpoints(t0, last);
+                (Some(Rc::new(RefCell::new(top))), breaks)
+            }
+            None => (None, Vec::new()),
+        };
+        let mut call = Call {
+            p,
+            t: t0,
+            observer,
+            stats,
+            counters: Counters::default(),
+            method: self.method,
+            max_steps: self.max_steps,
+            halted: false,
+        };
+        let result = self.segments(&mut call, sched.as_ref(), t0, stops, &breaks);
+        if let Some(rc) = sched {
+            // keep the operator's caches (face data, last A) for the next propagation
+            self.scheduled =
+                Some(Rc::try_unwrap(rc).map_or_else(|rc| rc.borrow().clone(), RefCell::into_inner));
+        }
+        result
+    }
+
+    fn schedule(&mut self, op: TimeOperator) -> Result<()> {
+        check_len(op.n(), self.a.n())?;
+        self.scheduled = Some(op);
+        Ok(())
+    }
+}
+
+/// A(t) shared by the equations of every segment of one propagation.
+type Shared = Rc<RefCell<TimeOperator>>;
+
+impl Mol {
+    /// Split `stops` at the breakpoints `breaks` (each strictly inside the span) and run
+    /// one fresh solver per segment; a breakpoint that is not a stop is landed on
+    /// without being reported.
+    fn segments(
+        &self,
+        call: &mut Call<'_>,
+        sched: Option<&Shared>,
+        t0: f64,
+        stops: &[f64],
+        breaks: &[f64],
+    ) -> Result<f64> {
+        let last = stops.last().copied().unwrap_or(t0);
+        let (mut start, mut next) = (t0, 0);
+        for k in 0..=breaks.len() {
+            let end = breaks.get(k).copied().unwrap_or(last);
+            let mut seg: Vec<(f64, bool)> = Vec::new();
+            while next < stops.len() && (k == breaks.len() || stops[next] <= end) {
+                seg.push((stops[next], true));
+                next += 1;
+            }
+            if seg.last().is_none_or(|s| s.0 < end) {
+                seg.push((end, false));
+            }
+            let t = self.segment(call, sched, start, end, &seg)?;
+            if call.halted {
+                return Ok(t);
+            }
+            start = end;
+        }
+        Ok(call.t)
+    }
+
+    /// One diffsol solver from `start` (the density in `call`) through `stops`, all in
+    /// [start, end] with A(t) continuous on [start, end).
+    fn segment(
+        &self,
+        call: &mut Call<'_>,
+        sched: Option<&Shared>,
+        start: f64,
+        end: f64,
+        stops: &[(f64, bool)],
+    ) -> Result<f64> {
+        let fail = |reason: String| Error::SolverFailed { t: start, reason };
+        let a = match sched {
+            Some(top) => top.borrow_mut().at_within(start, end)?.clone(),
+            None => self.a.clone(),
+        };
+        let ode = TridiagOde::new(a, call.p.to_vec(), sched.cloned(), end)
             .map_err(|e| fail(format!("could not assemble the sparse Jacobian: {e}")))?;
         let mut problem = OdeBuilder::<M>::new()
-            .t0(t0)
+            .t0(start)
             .rtol(self.rtol)
             .atol([self.atol])
             .build_from_eqn(ode)
@@ -221,15 +331,7 @@ impl Propagator for Mol {
                 method.name()
             ))
         };
-        let mut call = Call {
-            p,
-            t: t0,
-            observer,
-            stats,
-            counters: Counters::default(),
-            method,
-            max_steps: self.max_steps,
-        };
+        call.counters = Counters::default();
         let outcome = catch_unwind(AssertUnwindSafe(|| match method {
             MolMethod::Bdf => {
                 let solver = problem.bdf::<Ls>().map_err(created)?;
@@ -251,7 +353,7 @@ impl Propagator for Mol {
                 call.drive(solver, stops, |_: &mut _, _| {})
             }
         }));
-        outcome.unwrap_or_else(|payload| {
+        let result = outcome.unwrap_or_else(|payload| {
             let msg = payload
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
@@ -261,7 +363,14 @@ impl Propagator for Mol {
                 t: call.t,
                 reason: format!("diffsol panicked: {msg}"),
             })
-        })
+        });
+        match problem.eqn.failed.take() {
+            Some(reason) => Err(Error::SolverFailed {
+                t: call.t,
+                reason: format!("A(t) could not be assembled: {reason}"),
+            }),
+            None => result,
+        }
     }
 }
 
@@ -322,14 +431,17 @@ struct Call<'c> {
     counters: Counters,
     method: MolMethod,
     max_steps: u64,
+    /// Whether the observer halted the run.
+    halted: bool,
 }
 
 impl Call<'_> {
-    /// Step `solver` through `stops`, reporting every accepted step and every stop.
+    /// Step `solver` through `stops`, reporting every accepted step and every stop
+    /// marked to be reported.
     fn drive<'a, S>(
         &mut self,
         mut solver: S,
-        stops: &[f64],
+        stops: &[(f64, bool)],
         newton_limit: impl Fn(&mut S, usize),
     ) -> Result<f64>
     where
@@ -337,7 +449,7 @@ impl Call<'_> {
     {
         self.account(Counters::of(&solver, self.method));
         let mut steps: u64 = 0;
-        for &stop in stops {
+        for &(stop, report) in stops {
             if self.t < stop {
                 if let Err(e) = solver.set_stop_time(stop) {
                     return Err(self.fail(&solver, describe(&e)));
@@ -368,6 +480,7 @@ impl Call<'_> {
                     self.account(Counters::of(&solver, self.method));
                     self.stats.steps += 1;
                     if self.observer.step(self.t, self.p, self.stats) == Flow::Halt {
+                        self.halted = true;
                         return Ok(self.t);
                     }
                     if reached {
@@ -375,7 +488,8 @@ impl Call<'_> {
                     }
                 }
             }
-            if self.observer.stop(self.t, self.p, self.stats) == Flow::Halt {
+            if report && self.observer.stop(self.t, self.p, self.stats) == Flow::Halt {
+                self.halted = true;
                 return Ok(self.t);
             }
         }
@@ -434,12 +548,17 @@ fn describe(e: &DiffsolError) -> String {
 
 // ------------------------------------------------------- dP/dt = A P as diffsol equations
 
-/// dP/dt = A P for diffsol, with the exact sparse Jacobian A and counters of the
-/// right-hand sides and Jacobian evaluations.
+/// dP/dt = A P (or A(t) P on one segment of a schedule) for diffsol, with the exact
+/// sparse Jacobian and counters of the right-hand sides and Jacobian evaluations.
 struct TridiagOde {
     a: Tridiag,
     y0: Vec<f64>,
-    jac: M,
+    /// A(t) under a schedule, evaluated as the limit from the left at `end`.
+    sched: Option<Shared>,
+    end: f64,
+    /// The first failure to assemble A(t) (the right-hand side is then NaN).
+    failed: RefCell<Option<String>>,
+    jac: RefCell<M>,
     sparsity: <M as Matrix>::Sparsity,
     ctx: FaerContext,
     calls: Cell<usize>,
@@ -448,7 +567,12 @@ struct TridiagOde {
 }
 
 impl TridiagOde {
-    fn new(a: Tridiag, y0: Vec<f64>) -> std::result::Result<Self, String> {
+    fn new(
+        a: Tridiag,
+        y0: Vec<f64>,
+        sched: Option<Shared>,
+        end: f64,
+    ) -> std::result::Result<Self, String> {
         let n = a.n();
         let ctx = FaerContext::default();
         let mut idx = Vec::with_capacity(3 * n);
@@ -475,13 +599,53 @@ impl TridiagOde {
         Ok(TridiagOde {
             a,
             y0,
-            jac,
+            sched,
+            end,
+            failed: RefCell::new(None),
+            jac: RefCell::new(jac),
             sparsity,
             ctx,
             calls: Cell::new(0),
             jac_muls: Cell::new(0),
             matrix_evals: Cell::new(0),
         })
+    }
+}
+
+impl TridiagOde {
+    /// `f` of A(t) (the constant A without a schedule), or `None` when A(t) could not be
+    /// assembled (the reason is kept in `failed`).
+    fn with_a<R>(&self, t: f64, f: impl FnOnce(&Tridiag) -> R) -> Option<R> {
+        let Some(top) = &self.sched else {
+            return Some(f(&self.a));
+        };
+        let mut top = top.borrow_mut();
+        match top.at_within(t, self.end) {
+            Ok(a) => Some(f(a)),
+            Err(e) => {
+                self.failed.borrow_mut().get_or_insert(e.to_string());
+                None
+            }
+        }
+    }
+}
+
+/// The values of a tridiagonal matrix in the compressed-column order of
+/// [`TridiagOde::new`]'s pattern: column j holds rows j − 1, j, j + 1.
+fn csc_values(a: &Tridiag, out: &mut [f64]) {
+    let n = a.n();
+    let mut k = 0;
+    for j in 0..n {
+        if j > 0 {
+            out[k] = a.upper[j - 1];
+            k += 1;
+        }
+        out[k] = a.diag[j];
+        k += 1;
+        if j + 1 < n {
+            out[k] = a.lower[j + 1];
+            k += 1;
+        }
     }
 }
 
@@ -523,26 +687,43 @@ tridiag_op!(TridiagRhs<'_>, self => self.0);
 tridiag_op!(TridiagInit<'_>, self => self.0);
 
 impl NonLinearOp for TridiagRhs<'_> {
-    fn call_inplace(&self, x: &FaerVec<f64>, _t: f64, y: &mut FaerVec<f64>) {
+    fn call_inplace(&self, x: &FaerVec<f64>, t: f64, y: &mut FaerVec<f64>) {
         let ode = self.0;
         ode.calls.set(ode.calls.get() + 1);
-        y.for_each_batch_host([x], |y, [x], _lane| ode.a.apply(x, y));
+        let done = ode.with_a(t, |a| {
+            y.for_each_batch_host([x], |y, [x], _lane| a.apply(x, y));
+        });
+        if done.is_none() {
+            y.for_each_batch_host([], |y, [], _lane| y.fill(f64::NAN));
+        }
     }
 }
 
 impl NonLinearOpJacobian for TridiagRhs<'_> {
-    fn jac_mul_inplace(&self, _x: &FaerVec<f64>, _t: f64, v: &FaerVec<f64>, y: &mut FaerVec<f64>) {
+    fn jac_mul_inplace(&self, _x: &FaerVec<f64>, t: f64, v: &FaerVec<f64>, y: &mut FaerVec<f64>) {
         let ode = self.0;
         ode.jac_muls.set(ode.jac_muls.get() + 1);
-        y.for_each_batch_host([v], |y, [v], _lane| ode.a.apply(v, y));
+        let done = ode.with_a(t, |a| {
+            y.for_each_batch_host([v], |y, [v], _lane| a.apply(v, y));
+        });
+        if done.is_none() {
+            y.for_each_batch_host([], |y, [], _lane| y.fill(f64::NAN));
+        }
     }
     fn jacobian_sparsity(&self) -> Option<<M as Matrix>::Sparsity> {
         Some(self.0.sparsity.clone())
     }
-    fn jacobian_inplace(&self, _x: &FaerVec<f64>, _t: f64, y: &mut M) {
+    fn jacobian_inplace(&self, _x: &FaerVec<f64>, t: f64, y: &mut M) {
         let ode = self.0;
         ode.matrix_evals.set(ode.matrix_evals.get() + 1);
-        y.copy_from(&ode.jac);
+        let mut jac = ode.jac.borrow_mut();
+        if ode.sched.is_some() {
+            // A(t) into the held pattern's values (a failure leaves the last A and is
+            // reported after the segment)
+            let vals = jac.inner_mut()[0].val_mut();
+            ode.with_a(t, |a| csc_values(a, vals));
+        }
+        y.copy_from(&jac);
     }
 }
 

@@ -10,12 +10,21 @@
 //! −T(t) ∫ G/S² dW / k(t), so no landscape is evaluated per step. The operator of the
 //! last values is kept (a step-decay schedule re-assembles only when it steps down),
 //! and so are the factorisations of I − c A(t) of the last two (values, c) pairs.
+//!
+//! The integrators that choose their own steps also need to know where A(t) is not
+//! smooth ([`TimeOperator::breakpoints`]): the jumps of a step decay (t = warm-up +
+//! k·every), the kinks at the end of a warm-up and of a cosine period, and the jumps of
+//! the rounded batch size B(t) (located by sampling B at 4096 points of the span and
+//! bisecting each change to 1e-12 relative; a change that reverts between two samples
+//! is missed). A formula is taken to be smooth: its kinks are not found. Between two
+//! breakpoints [`TimeOperator::at_within`] evaluates A as the limit from the left at
+//! the segment's end, so a step over [t_k, b] sees the value before the jump at b.
 
 use std::sync::Arc;
 
 use crate::error::Result;
 use crate::model::problem::Problem;
-use crate::model::schedule::Schedules;
+use crate::model::schedule::{Schedule, Schedules};
 use crate::space::flux::{FaceData, Flux};
 use crate::space::grid::Grid;
 use crate::space::linalg::TridiagLu;
@@ -150,6 +159,52 @@ impl TimeOperator {
             .map_err(|e| e.with_origin(&format!(" (lr {lr}, D factor {k})")))
     }
 
+    /// A counter that changes whenever the operator [`TimeOperator::at`] returns does.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// A(t) on a segment that ends at a breakpoint `end`: A(t) for t well before `end`,
+    /// the limit from the left for t near or past it (evaluated at `end` − 2e-12·max(1,
+    /// |end|), below the bisection tolerance of [`TimeOperator::breakpoints`]).
+    pub fn at_within(&mut self, t: f64, end: f64) -> Result<&Tridiag> {
+        let left = end - 2e-12 * end.abs().max(1.0);
+        self.at(if t > left { left } else { t })
+    }
+
+    /// The times in the open interval (lo, hi) where A(t) jumps or has a kink, sorted
+    /// (see the module documentation for which are found).
+    pub fn breakpoints(&self, lo: f64, hi: f64) -> Vec<f64> {
+        let s = &self.problem.schedule;
+        let mut out = shape_breakpoints(&s.lr, lo, hi);
+        if !s.batch.is_constant() {
+            let mut cand = shape_breakpoints(&s.batch, lo, hi);
+            cand.extend((0..=4096).map(|k| lo + (hi - lo) * k as f64 / 4096.0));
+            cand.sort_by(f64::total_cmp);
+            let b = |t: f64| s.batch(self.problem.batch, t);
+            for w in cand.windows(2) {
+                let (mut x, mut y) = (w[0], w[1]);
+                let bx = b(x);
+                if bx == b(y) {
+                    continue;
+                }
+                while y - x > 1e-12 * y.abs().max(1.0) {
+                    let mid = 0.5 * (x + y);
+                    if b(mid) == bx {
+                        x = mid;
+                    } else {
+                        y = mid;
+                    }
+                }
+                out.push(y);
+            }
+        }
+        out.retain(|&t| t > lo && t < hi);
+        out.sort_by(f64::total_cmp);
+        out.dedup_by(|a, b| (*a - *b).abs() <= 1e-12 * a.abs().max(1.0));
+        out
+    }
+
     /// y = A(t) x.
     pub fn apply(&mut self, t: f64, x: &[f64], y: &mut [f64]) -> Result<()> {
         self.at(t)?.apply(x, y);
@@ -184,6 +239,31 @@ impl TimeOperator {
         stats.linear_solves += 1;
         Ok(())
     }
+}
+
+/// The jumps and kinks of one multiplier in [lo, hi]: the end of its warm-up, the
+/// decays of a step shape, the end of a cosine period (at most 10⁶ decays are listed).
+fn shape_breakpoints(s: &Schedule, lo: f64, hi: f64) -> Vec<f64> {
+    use crate::model::schedule::Shape;
+    let mut out = Vec::new();
+    if s.warmup > 0.0 {
+        out.push(s.warmup);
+    }
+    match &s.shape {
+        Shape::Step { every, .. } => {
+            let first = ((lo - s.warmup) / every).floor().max(1.0) as u64;
+            for k in first..first + 1_000_000 {
+                let t = s.warmup + k as f64 * every;
+                if t >= hi {
+                    break;
+                }
+                out.push(t);
+            }
+        }
+        Shape::Cosine { period, .. } => out.push(s.warmup + period),
+        _ => {}
+    }
+    out
 }
 
 #[cfg(test)]
@@ -238,5 +318,38 @@ mod tests {
                 assert!((u - v).abs() <= 1e-12 * scale, "row {i}: {u} vs {v}");
             }
         }
+    }
+
+    #[test]
+    fn breakpoints_are_the_decays_the_period_end_and_the_batch_jumps() {
+        let p = seed_with(Shape::Step {
+            every: 10.0,
+            factor: 0.5,
+        });
+        let grid = Grid::new(p.a, p.b, 20).unwrap();
+        let flux = || crate::space::flux::by_name("scharfetter-gummel").unwrap();
+        let top = TimeOperator::new(&p, grid.clone(), flux());
+        assert_eq!(top.breakpoints(5.0, 35.0), vec![10.0, 20.0, 30.0]);
+        assert_eq!(top.breakpoints(10.0, 20.0), Vec::<f64>::new());
+        let mut q = seed_with(Shape::Cosine {
+            period: 100.0,
+            floor: 0.0,
+        });
+        // batch 4 → round(4 · (1 + t/100)): jumps where 4 t/100 crosses k + ½
+        q.batch = 4;
+        q.schedule.batch = Schedule::new(Shape::Formula {
+            formula: "1 + t/100".into(),
+        })
+        .unwrap();
+        let top = TimeOperator::new(&q, grid, flux());
+        let b = top.breakpoints(0.0, 150.0);
+        let want = [12.5, 37.5, 62.5, 87.5, 100.0, 112.5, 137.5];
+        assert_eq!(b.len(), want.len(), "{b:?}");
+        for (x, y) in b.iter().zip(want) {
+            assert!((x - y).abs() < 1e-9, "{b:?}");
+        }
+        // left of a jump the old batch, at it the new one
+        assert_eq!(top.values(b[0] - 2e-12 * b[0]).1, 4);
+        assert_eq!(top.values(b[0]).1, 5);
     }
 }
