@@ -213,7 +213,7 @@ struct Group {
     w: Vec<f64>,
     /// Velocities (momentum only).
     v: Vec<f64>,
-    /// Where the gradient is taken (W, or W + β v for Nesterov).
+    /// Where the gradient is taken with Nesterov (W + β v; otherwise W itself is used).
     at: Vec<f64>,
     /// ĝ per particle.
     g: Vec<f64>,
@@ -501,7 +501,8 @@ impl<G: Gradients> Lane<'_, '_, G> {
     #[inline(always)]
     fn gradients(&mut self, momentum: Option<Momentum>, m: usize, batch: usize) {
         let gr = &mut *self.group;
-        match momentum {
+        // the gradient is taken at W itself (no copy) unless Nesterov looks ahead
+        let at: &[f64] = match momentum {
             Some(Momentum {
                 beta,
                 nesterov: true,
@@ -509,10 +510,11 @@ impl<G: Gradients> Lane<'_, '_, G> {
                 for ((at, &w), &v) in gr.at[..m].iter_mut().zip(&gr.w[..m]).zip(&gr.v[..m]) {
                     *at = w + beta * v;
                 }
+                &gr.at[..m]
             }
-            _ => gr.at[..m].copy_from_slice(&gr.w[..m]),
-        }
-        let (at, g) = (&gr.at[..m], &mut gr.g[..m]);
+            _ => &gr.w[..m],
+        };
+        let g = &mut gr.g[..m];
         match self.bulk {
             Some(bulk) => {
                 let n = self.rule.datapoints();
