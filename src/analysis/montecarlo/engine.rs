@@ -213,7 +213,7 @@ struct Group {
     w: Vec<f64>,
     /// Velocities (momentum only).
     v: Vec<f64>,
-    /// Where the gradient is taken (W, or W + β v for Nesterov).
+    /// Where the gradient is taken with Nesterov (W + β v; otherwise W itself is used).
     at: Vec<f64>,
     /// ĝ per particle.
     g: Vec<f64>,
@@ -327,8 +327,8 @@ impl Engine<'_> {
     }
 
     /// `m` particles in lock step through the checkpoints, compiled for AVX-512 or
-    /// AVX2 when the processor has them (the same IEEE operations on every path, no
-    /// fused multiply-add: bit-identical results).
+    /// AVX2 (each with FMA) when the processor has them (the same IEEE operations on
+    /// every path, fused multiply-adds only where written: bit-identical results).
     fn run_group<O: Observer, G: Gradients>(
         &self,
         lane: &mut Lane<'_, '_, G>,
@@ -338,21 +338,24 @@ impl Engine<'_> {
         record: &mut O::Block,
     ) {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: only requires AVX-512F, detected just above.
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: only requires AVX-512F and FMA, detected just above.
             return unsafe { self.group_avx512(lane, m, checkpoints, observer, record) };
         }
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: only requires AVX2, detected just above.
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: only requires AVX2 and FMA, detected just above.
             return unsafe { self.group_avx2(lane, m, checkpoints, observer, record) };
         }
         self.group(lane, m, checkpoints, observer, record);
     }
 
-    /// [`Engine::group`] compiled with AVX-512F.
+    /// [`Engine::group`] compiled with AVX-512F and FMA.
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f")]
+    #[target_feature(enable = "avx512f,fma")]
     unsafe fn group_avx512<O: Observer, G: Gradients>(
         &self,
         lane: &mut Lane<'_, '_, G>,
@@ -364,9 +367,9 @@ impl Engine<'_> {
         self.group(lane, m, checkpoints, observer, record);
     }
 
-    /// [`Engine::group`] compiled with AVX2.
+    /// [`Engine::group`] compiled with AVX2 and FMA.
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
+    #[target_feature(enable = "avx2,fma")]
     unsafe fn group_avx2<O: Observer, G: Gradients>(
         &self,
         lane: &mut Lane<'_, '_, G>,
@@ -498,7 +501,8 @@ impl<G: Gradients> Lane<'_, '_, G> {
     #[inline(always)]
     fn gradients(&mut self, momentum: Option<Momentum>, m: usize, batch: usize) {
         let gr = &mut *self.group;
-        match momentum {
+        // the gradient is taken at W itself (no copy) unless Nesterov looks ahead
+        let at: &[f64] = match momentum {
             Some(Momentum {
                 beta,
                 nesterov: true,
@@ -506,10 +510,11 @@ impl<G: Gradients> Lane<'_, '_, G> {
                 for ((at, &w), &v) in gr.at[..m].iter_mut().zip(&gr.w[..m]).zip(&gr.v[..m]) {
                     *at = w + beta * v;
                 }
+                &gr.at[..m]
             }
-            _ => gr.at[..m].copy_from_slice(&gr.w[..m]),
-        }
-        let (at, g) = (&gr.at[..m], &mut gr.g[..m]);
+            _ => &gr.w[..m],
+        };
+        let g = &mut gr.g[..m];
         match self.bulk {
             Some(bulk) => {
                 let n = self.rule.datapoints();
