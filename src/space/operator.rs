@@ -75,7 +75,8 @@ pub struct Diagnostics {
     /// Explicit (forward Euler) step limit 1 / max|A_ii|.
     pub explicit_limit: f64,
     /// Bound on the stiffness ratio: max|A_ii| divided by the smallest non-zero
-    /// relaxation rate estimate (see [`Operator::stiffness_ratio`]); `None` if not computed.
+    /// relaxation rate estimate (see [`Operator::stiffness_ratio`]); `None` if not computed
+    /// (runs leave it to `probcurrent inspect`).
     pub stiffness_ratio: Option<f64>,
 }
 
