@@ -10,7 +10,8 @@
 //! iterations of one sample: `setup/<case>/setup` and `setup/<case>/solve` are the two
 //! parts of the same runs, and the ratio is printed after the group (median over
 //! the iterations). The pieces of the set-up are timed on their own beside them
-//! (`grid`, `assemble`, `diagnostics`). Run: `cargo bench --bench setup`.
+//! (`grid`, `assemble`, `diagnostics` as a run computes them, and the spectral
+//! `stiffness-ratio` that only `inspect` computes). Run: `cargo bench --bench setup`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use probcurrent::model::grid_choice::GridKind;
@@ -104,8 +105,12 @@ fn setup(c: &mut Criterion) {
             b.iter(|| Operator::assemble(&problem, grid.clone(), flux.as_ref()).expect("op"))
         });
         let op = Operator::assemble(&problem, grid.clone(), flux.as_ref()).expect("op");
+        // what a run computes (the spectral stiffness ratio is left to `inspect`)
         group.bench_function(format!("{}/diagnostics", case.name), |b| {
-            b.iter(|| black_box(&op).diagnostics(true))
+            b.iter(|| black_box(&op).diagnostics(false))
+        });
+        group.bench_function(format!("{}/stiffness-ratio", case.name), |b| {
+            b.iter(|| black_box(&op).stiffness_ratio())
         });
         let (setup_s, wall_s, ratio) = median_ratio(&problem, &scheme, &s, 41);
         println!(

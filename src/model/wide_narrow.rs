@@ -43,7 +43,7 @@ const WN_BETA: f64 = std::f64::consts::LN_2;
 /// wide, curvature 4λ), from four datapoints.
 ///
 /// The mean loss is L(W) = λ (W² − 1)² e^{−βW} with β = ln 2: L = 0 at both minima
-/// exactly, L″(±1) = 8λ e^{∓β}, barrier at W_b = (2 − √(4 + β²))/β ≈ −0.1694. The
+/// exactly, L″(±1) = 8λ e^{∓β}, barrier at W_b = (2 − √(4 + β²))/β ≈ −0.1684. The
 /// datapoints are L ± δ N(W) with N′ = 8λ e^{−βW} (noise proportional to the local
 /// curvature scale, as for datapoints whose minima are offset by ±δ) and L ± a W (a floor):
 /// G = L′ and S² = (δ² N′² + a²)/2 > 0 everywhere. At the minima S² = 32 δ²λ² e^{∓2β} + a²/2.
