@@ -260,8 +260,13 @@ pub fn momentum_report(
         .filter(|r| (r.t - last).abs() < 1e-9 && r.beta > 0.0)
     {
         let (zp, _) = r.z();
+        // every particle on one side: the standard error is zero and z says nothing
+        let z = match zed(zp).as_str() {
+            "—" => "no Monte Carlo spread: every particle on one side".to_string(),
+            z => format!("{z} standard errors"),
+        };
         sum.lines.push(format!(
-            "momentum β = {}, T = {}: pit mass at t = {} is {:.4} ± {:.4} by Monte Carlo, {:.4} by the effective Fokker–Planck model ({zp:.1} standard errors)",
+            "momentum β = {}, T = {}: pit mass at t = {} is {:.4} ± {:.4} by Monte Carlo, {:.4} by the effective Fokker–Planck model ({z})",
             r.beta, r.lr, r.t, r.mc_pit.0, r.mc_pit.1, r.fp_pit
         ));
     }
