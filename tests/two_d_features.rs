@@ -384,3 +384,26 @@ fn compare_honours_model_and_refuses_scheme() {
     assert!(!ok && err.contains("--model"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_2d_solve_refuses_a_momentum_instead_of_ignoring_it() {
+    let dir = tmp("momentum");
+    let args = [
+        "solve",
+        "--problem",
+        "ou-2d",
+        "--cells",
+        "8",
+        "--t-end",
+        "1",
+        "--momentum",
+        "0.9",
+        "--out",
+        "m",
+    ];
+    let (ok, _, err) = cli(&args, &dir);
+    assert!(
+        !ok && err.contains("--momentum") && err.contains("1-D"),
+        "{err}"
+    );
+}

@@ -187,6 +187,13 @@ fn error_lines(r: &RunReport, skipped: bool) -> String {
 fn dispatch(command: Command, o: Out) -> Result<()> {
     match command {
         Command::Solve(a) if two::is_2d(&a.problem.problem) => {
+            if let Some(beta) = a.momentum {
+                return Err(Error::invalid(
+                    "--momentum",
+                    beta.to_string(),
+                    "the effective momentum model is built for 1-D problems only",
+                ));
+            }
             let s = two::Solve2 {
                 problem: a.problem.problem,
                 sets: a.problem.set,
