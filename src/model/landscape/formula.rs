@@ -134,33 +134,39 @@ pub fn expand_exponent_literals(text: &str) -> String {
 /// whatever thread reads it (test and worker threads have 2 MB).
 const PARSE_STACK: usize = 256 << 20;
 
+/// Check `text` against the size limits, then run `parse` (which parses and
+/// differentiates it) on a thread with a large stack (see [`PARSE_STACK`]); a parser
+/// that cannot start or panics is an error naming the formula and `origin`. Shared by
+/// the 1-D and 2-D formula landscapes.
+pub fn parse_on_large_stack<T: Send>(
+    text: &str,
+    origin: &str,
+    parse: impl FnOnce() -> Result<T> + Send,
+) -> Result<T> {
+    crate::limits::formula(text).map_err(|e| {
+        let short: String = text.chars().take(40).collect();
+        let more = if short.len() < text.len() { "…" } else { "" };
+        e.with_origin(&format!("formula `{short}{more}`{origin}"))
+    })?;
+    let failed = |message: String| Error::Formula {
+        formula: text.to_string(),
+        origin: origin.to_string(),
+        message,
+    };
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .stack_size(PARSE_STACK)
+            .spawn_scoped(s, parse)
+            .map_err(|e| failed(format!("cannot start the parser: {e}")))?
+            .join()
+            .unwrap_or_else(|_| Err(failed("the parser failed on this formula".into())))
+    })
+}
+
 impl Formula {
-    /// Parse and differentiate `text` on a thread with a large stack (see
-    /// [`PARSE_STACK`]).
+    /// Parse and differentiate `text` on a thread with a large stack.
     fn parse(text: &str, origin: &str) -> Result<Self> {
-        crate::limits::formula(text).map_err(|e| {
-            let short: String = text.chars().take(40).collect();
-            let more = if short.len() < text.len() { "…" } else { "" };
-            e.with_origin(&format!("formula `{short}{more}`{origin}"))
-        })?;
-        std::thread::scope(|s| {
-            std::thread::Builder::new()
-                .stack_size(PARSE_STACK)
-                .spawn_scoped(s, || Formula::parse_here(text, origin))
-                .map_err(|e| Error::Formula {
-                    formula: text.to_string(),
-                    origin: origin.to_string(),
-                    message: format!("cannot start the parser: {e}"),
-                })?
-                .join()
-                .unwrap_or_else(|_| {
-                    Err(Error::Formula {
-                        formula: text.to_string(),
-                        origin: origin.to_string(),
-                        message: "the parser failed on this formula".into(),
-                    })
-                })
-        })
+        parse_on_large_stack(text, origin, || Formula::parse_here(text, origin))
     }
 
     fn parse_here(text: &str, origin: &str) -> Result<Self> {

@@ -48,7 +48,8 @@ mod formula;
 pub use builtin::{ou_landscape, seed_landscape, spreading_landscape, vanishing_noise_landscape};
 pub use closure::{ClosureDatapoint, ClosureLandscape};
 pub use formula::{
-    expand_exponent_literals, normalize_unary_minus, read_numeric_csv, FormulaLandscape,
+    expand_exponent_literals, normalize_unary_minus, parse_on_large_stack, read_numeric_csv,
+    FormulaLandscape,
 };
 
 use std::fmt;

@@ -10,7 +10,9 @@ use exmex::Differentiate;
 
 use super::landscape::Landscape2;
 use crate::error::{Error, Result};
-use crate::model::landscape::{expand_exponent_literals, normalize_unary_minus};
+use crate::model::landscape::{
+    expand_exponent_literals, normalize_unary_minus, parse_on_large_stack,
+};
 
 /// One parsed formula with its exact partials in `w1` and `w2`.
 #[derive(Clone, Debug)]
@@ -24,31 +26,9 @@ struct Formula2 {
     vars: Vec<String>,
 }
 
-/// Stack of the parsing thread (exmex recurses once per operator; as in 1-D).
-const PARSE_STACK: usize = 256 << 20;
-
 impl Formula2 {
     fn parse(text: &str, origin: &str) -> Result<Self> {
-        crate::limits::formula(text)
-            .map_err(|e| e.with_origin(&format!("formula `{text}`{origin}")))?;
-        std::thread::scope(|s| {
-            std::thread::Builder::new()
-                .stack_size(PARSE_STACK)
-                .spawn_scoped(s, || Formula2::parse_here(text, origin))
-                .map_err(|e| Error::Formula {
-                    formula: text.to_string(),
-                    origin: origin.to_string(),
-                    message: format!("cannot start the parser: {e}"),
-                })?
-                .join()
-                .unwrap_or_else(|_| {
-                    Err(Error::Formula {
-                        formula: text.to_string(),
-                        origin: origin.to_string(),
-                        message: "the parser failed on this formula".into(),
-                    })
-                })
-        })
+        parse_on_large_stack(text, origin, || Formula2::parse_here(text, origin))
     }
 
     fn parse_here(text: &str, origin: &str) -> Result<Self> {

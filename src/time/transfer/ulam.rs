@@ -289,19 +289,9 @@ impl Column {
     /// the interval): the mean position is kept exactly away from the walls. Returns the
     /// mass that stays in the domain.
     fn deposit_hats(&mut self, g: &Geometry, lo: f64, hi: f64, weight: f64) -> Result<f64> {
-        let (mut lo, mut hi) = (lo, hi);
-        let mut kept = weight;
-        if g.absorbing {
-            if hi < g.a || lo > g.b {
-                return Ok(0.0);
-            }
-            let len = hi - lo;
-            if len > 0.0 {
-                let (l2, h2) = (lo.max(g.a), hi.min(g.b));
-                kept *= ((h2 - l2) / len).clamp(0.0, 1.0);
-                (lo, hi) = (l2, h2);
-            }
-        }
+        let Some((lo, hi, kept)) = g.clip_absorbing(lo, hi, weight) else {
+            return Ok(0.0);
+        };
         let n = g.n as i64;
         let len = hi - lo;
         let s_lo = (lo - g.a) / g.h - 0.5;

@@ -24,6 +24,40 @@ use crate::error::Result;
 use crate::time::transfer::kernels::{expected_excess, uniform_normal_cdf};
 
 impl Geometry {
+    /// The cells (unbounded indices, folded later at reflecting walls) that mass
+    /// Uniform[lo, hi] ⊛ N(0, σ²) reaches within `tail` standard deviations, one cell of
+    /// margin each side; at absorbing walls clamped to the grid, `None` if it misses it.
+    pub(super) fn reach(&self, lo: f64, hi: f64, sigma: f64) -> Result<Option<(i64, i64)>> {
+        let (s_lo, s_hi) = (lo - self.tail * sigma, hi + self.tail * sigma);
+        self.check_span(s_lo, s_hi)?;
+        let (mut m_lo, mut m_hi) = (self.ulocate(s_lo) - 1, self.ulocate(s_hi) + 1);
+        if self.absorbing {
+            (m_lo, m_hi) = (m_lo.max(0), m_hi.min(self.n as i64 - 1));
+            if m_lo > m_hi {
+                return Ok(None);
+            }
+        }
+        Ok(Some((m_lo, m_hi)))
+    }
+
+    /// Mass `weight` spread uniformly over [lo, hi], cut at absorbing walls: the part of
+    /// the interval inside [a, b] and the mass it keeps (`None` if it lies outside).
+    /// Reflecting walls keep everything.
+    pub(super) fn clip_absorbing(&self, lo: f64, hi: f64, weight: f64) -> Option<(f64, f64, f64)> {
+        if !self.absorbing {
+            return Some((lo, hi, weight));
+        }
+        if hi < self.a || lo > self.b {
+            return None;
+        }
+        let len = hi - lo;
+        if len > 0.0 {
+            let (l2, h2) = (lo.max(self.a), hi.min(self.b));
+            return Some((l2, h2, weight * ((h2 - l2) / len).clamp(0.0, 1.0)));
+        }
+        Some((lo, hi, weight))
+    }
+
     /// Position of face `m` of the unfolded line (face 0 is a, face n is b; copy c of
     /// the domain holds faces c·n ..= (c + 1)·n, mirrored when c is odd).
     fn uface(&self, m: i64) -> f64 {
@@ -84,16 +118,10 @@ impl Column {
         sigma: f64,
         weight: f64,
     ) -> Result<f64> {
-        let (s_lo, s_hi) = (lo - g.tail * sigma, hi + g.tail * sigma);
-        g.check_span(s_lo, s_hi)?;
+        let Some((m_lo, m_hi)) = g.reach(lo, hi, sigma)? else {
+            return Ok(0.0);
+        };
         let n = g.n as i64;
-        let (mut m_lo, mut m_hi) = (g.ulocate(s_lo) - 1, g.ulocate(s_hi) + 1);
-        if g.absorbing {
-            (m_lo, m_hi) = (m_lo.max(0), m_hi.min(n - 1));
-            if m_lo > m_hi {
-                return Ok(0.0);
-            }
-        }
         let cdf = |x: f64| uniform_normal_cdf(x, lo, hi, sigma);
         let mut f_prev = cdf(g.uface(m_lo));
         let mut inside = 0.0;
@@ -121,19 +149,9 @@ impl Column {
         hi: f64,
         weight: f64,
     ) -> Result<f64> {
-        let (mut lo, mut hi) = (lo, hi);
-        let mut kept = weight;
-        if g.absorbing {
-            if hi < g.a || lo > g.b {
-                return Ok(0.0);
-            }
-            let len = hi - lo;
-            if len > 0.0 {
-                let (l2, h2) = (lo.max(g.a), hi.min(g.b));
-                kept *= ((h2 - l2) / len).clamp(0.0, 1.0);
-                (lo, hi) = (l2, h2);
-            }
-        }
+        let Some((lo, hi, kept)) = g.clip_absorbing(lo, hi, weight) else {
+            return Ok(0.0);
+        };
         g.check_span(lo, hi)?;
         let n = g.n as i64;
         let len = hi - lo;
@@ -176,16 +194,11 @@ impl Column {
         sigma: f64,
         weight: f64,
     ) -> Result<f64> {
-        let (s_lo, s_hi) = (lo - g.tail * sigma, hi + g.tail * sigma);
-        g.check_span(s_lo, s_hi)?;
+        let Some((m_lo, m_hi)) = g.reach(lo, hi, sigma)? else {
+            return Ok(0.0);
+        };
         let n = g.n as i64;
-        let (mut m_lo, mut m_hi) = (g.ulocate(s_lo) - 1, g.ulocate(s_hi) + 1);
-        if g.absorbing {
-            (m_lo, m_hi) = (m_lo.max(0), m_hi.min(n - 1));
-            if m_lo > m_hi {
-                return Ok(0.0);
-            }
-        }
+        let (s_lo, s_hi) = (lo - g.tail * sigma, hi + g.tail * sigma);
         let call = |x: f64| expected_excess(x, lo, hi, sigma);
         let put = |x: f64| expected_excess(-x, -hi, -lo, sigma);
         // centres of nodes k0 ..= k1; hats m_lo ..= m_hi use their neighbours
