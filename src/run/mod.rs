@@ -165,9 +165,13 @@ pub fn run_with_progress(
     let diagnostics = op.diagnostics(false);
     // under a schedule the step limit is that of the stiffest A(t) of the run
     let scheduled = scheduled_operator(problem, scheme, grid.clone(), t_end)?;
+    let scheduled_stiffest;
     let stiffest = match &scheduled {
-        Some(top) => top.stiffest(t_end)?,
-        None => op.clone(),
+        Some(top) => {
+            scheduled_stiffest = top.stiffest(t_end)?;
+            &scheduled_stiffest
+        }
+        None => &op,
     };
     let requested = match (settings.dt, settings.dt_factor) {
         (Some(dt), _) => Some(dt),
@@ -176,7 +180,7 @@ pub fn run_with_progress(
         }
         (None, None) => None,
     };
-    let dt = scheme.resolve_dt(&stiffest, requested, settings.allow_unstable)?;
+    let dt = scheme.resolve_dt(stiffest, requested, settings.allow_unstable)?;
     if let Some(dt) = dt {
         crate::limits::steps(t_end, dt)?;
     }
