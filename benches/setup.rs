@@ -21,26 +21,37 @@ use probcurrent::{Operator, Problem};
 use std::hint::black_box;
 use std::time::Duration;
 
-/// One case: a name, the grid kind, cells and step.
+/// One case: a name, the grid kind, cells, step (`None`: the card's variable step) and
+/// card.
 struct Case {
     name: &'static str,
     grid: GridKind,
     cells: usize,
-    dt: f64,
+    dt: Option<f64>,
+    scheme: &'static str,
 }
 
-const CASES: [Case; 2] = [
+const CASES: [Case; 3] = [
     Case {
         name: "uniform-2400",
         grid: GridKind::Uniform,
         cells: 2400,
-        dt: 5.0,
+        dt: Some(5.0),
+        scheme: DEFAULT_SCHEME,
     },
     Case {
         name: "auto-600",
         grid: GridKind::Auto,
         cells: 600,
-        dt: 1.0,
+        dt: Some(1.0),
+        scheme: DEFAULT_SCHEME,
+    },
+    Case {
+        name: "auto-500-adaptive",
+        grid: GridKind::Auto,
+        cells: 500,
+        dt: None,
+        scheme: "scharfetter-gummel-adaptive",
     },
 ];
 
@@ -48,7 +59,7 @@ fn settings(case: &Case) -> RunSettings {
     RunSettings {
         cells: case.cells,
         grid: Some(case.grid),
-        dt: Some(case.dt),
+        dt: case.dt,
         t_end: Some(500.0),
         every: Some(500.0),
         keep_densities: false,
@@ -72,19 +83,20 @@ fn median_ratio(problem: &Problem, scheme: &Scheme, s: &RunSettings, k: usize) -
 
 fn setup(c: &mut Criterion) {
     let problem = Problem::builtin("seed").expect("built-in problem");
-    let scheme = Scheme::resolve(DEFAULT_SCHEME).expect("default card");
-    let flux = scheme.build_flux().expect("flux");
     let mut group = c.benchmark_group("setup");
     group
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(2))
         .sample_size(20);
     for case in &CASES {
+        let scheme = Scheme::resolve(case.scheme).expect("card");
+        let flux = scheme.build_flux().expect("flux");
+        let scheme = &scheme;
         let s = settings(case);
         group.bench_function(format!("{}/setup", case.name), |b| {
             b.iter_custom(|iters| {
                 let sum: f64 = (0..iters)
-                    .map(|_| run(&problem, &scheme, &s).expect("run").setup_s)
+                    .map(|_| run(&problem, scheme, &s).expect("run").setup_s)
                     .sum();
                 Duration::from_secs_f64(sum)
             })
@@ -92,7 +104,7 @@ fn setup(c: &mut Criterion) {
         group.bench_function(format!("{}/solve", case.name), |b| {
             b.iter_custom(|iters| {
                 let sum: f64 = (0..iters)
-                    .map(|_| run(&problem, &scheme, &s).expect("run").wall_s)
+                    .map(|_| run(&problem, scheme, &s).expect("run").wall_s)
                     .sum();
                 Duration::from_secs_f64(sum)
             })
@@ -112,7 +124,7 @@ fn setup(c: &mut Criterion) {
         group.bench_function(format!("{}/stiffness-ratio", case.name), |b| {
             b.iter(|| black_box(&op).stiffness_ratio())
         });
-        let (setup_s, wall_s, ratio) = median_ratio(&problem, &scheme, &s, 41);
+        let (setup_s, wall_s, ratio) = median_ratio(&problem, scheme, &s, 41);
         println!(
             "setup/{}: best run setup {:.3} ms, solve {:.3} ms; median setup/solve = {ratio:.2}",
             case.name,
