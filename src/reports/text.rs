@@ -59,11 +59,15 @@ pub fn run_summary(r: &RunReport) -> String {
         )
         .ok();
     }
+    if let Some(line) = graded_cells(&r.grid, "grid") {
+        writeln!(s, "{line}").ok();
+    }
     writeln!(
         s,
-        "  t reached {:.4}  steps {}  wall {:.3} s  min_p {:.3e}  mass_error {}",
+        "  t reached {:.4}  steps {}  set-up {:.2e} s  wall {:.2e} s  min_p {:.3e}  mass_error {}",
         r.t_reached,
         r.stats.steps,
+        r.setup_s,
         r.wall_s,
         r.min_p,
         r.mass_error.map_or("n/a".into(), |m| format!("{m:.3e}"))
@@ -77,6 +81,21 @@ pub fn run_summary(r: &RunReport) -> String {
         s.push('\n');
     }
     s
+}
+
+/// "  `what` on N graded cells: smallest … at w = …, largest … at w = …" for a
+/// non-uniform grid (`None` for a uniform one, whose cells all have one width).
+fn graded_cells(grid: &Grid, what: &str) -> Option<String> {
+    if grid.is_uniform() {
+        return None;
+    }
+    let ((i_lo, h_lo), (i_hi, h_hi)) = grid.extreme_cells();
+    Some(format!(
+        "  {what} on {} graded cells: smallest {h_lo:.3e} at w = {:.5}, largest {h_hi:.3e} at w = {:.5}",
+        grid.n,
+        grid.centre(i_lo),
+        grid.centre(i_hi)
+    ))
 }
 
 /// The Monte Carlo run's header, throughput and final statistics with standard errors.
@@ -94,16 +113,8 @@ pub fn mc_summary(r: &McReport) -> String {
         r.particle_steps as f64 / r.wall_s / 1e6
     )
     .ok();
-    if !r.grid.is_uniform() {
-        let ((i_lo, h_lo), (i_hi, h_hi)) = r.grid.extreme_cells();
-        writeln!(
-            s,
-            "  histogram on {} graded cells: smallest {h_lo:.3e} at w = {:.5}, largest {h_hi:.3e} at w = {:.5}",
-            r.grid.n,
-            r.grid.centre(i_lo),
-            r.grid.centre(i_hi)
-        )
-        .ok();
+    if let Some(line) = graded_cells(&r.grid, "histogram") {
+        writeln!(s, "{line}").ok();
     }
     if let Some(m) = r.moments.last() {
         write!(
@@ -196,4 +207,42 @@ pub fn compare_header(model: &RunReport, mc: &McReport) -> String {
         mc.mode.as_str(),
         mc.particles
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::grid_choice::GridKind;
+    use crate::run::{run, RunSettings};
+
+    /// The summary names the set-up time, and on a graded grid its smallest and largest
+    /// cell (where they are); a uniform grid has no such line.
+    #[test]
+    fn the_summary_shows_set_up_and_graded_cells() {
+        let problem = Problem::builtin("seed").unwrap();
+        let scheme = Scheme::resolve(crate::scheme::DEFAULT_SCHEME).unwrap();
+        for (grid, graded) in [(GridKind::Auto, true), (GridKind::Uniform, false)] {
+            let s = RunSettings {
+                cells: 80,
+                grid: Some(grid),
+                dt: Some(5.0),
+                t_end: Some(10.0),
+                every: Some(10.0),
+                ..RunSettings::default()
+            };
+            let r = run(&problem, &scheme, &s).unwrap();
+            let text = run_summary(&r);
+            assert!(text.contains("  set-up "), "{text}");
+            let line = text.lines().find(|l| l.contains("graded cells"));
+            assert_eq!(line.is_some(), graded, "{text}");
+            if let Some(line) = line {
+                let ((_, lo), (_, hi)) = r.grid.extreme_cells();
+                assert!(lo < hi, "{lo} {hi}");
+                assert!(
+                    line.contains(&format!("smallest {lo:.3e}")),
+                    "{line} vs {lo:.3e}"
+                );
+            }
+        }
+    }
 }
