@@ -21,8 +21,9 @@ T_END = 500.0
 ADAPTIVE = "scharfetter-gummel-adaptive"
 
 
-def pc_solve(binary, out, cells, dt, scheme=None, grid=None, t_end=T_END):
-    """One `probcurrent solve` on seed; (run.json dict, whole-process seconds)."""
+def pc_solve(binary, out, cells, dt, scheme=None, grid=None, t_end=T_END, tol=None):
+    """One `probcurrent solve` on seed; (run.json dict, whole-process seconds). `tol`:
+    the variable-step card's target (`--rtol`), its default when None."""
     cmd = [binary, "--quiet", "--json", "solve", "--problem", "seed",
            "--cells", str(cells), "--t-end", repr(t_end), "--every", repr(t_end),
            "--no-estimate", "--out", out]
@@ -32,6 +33,8 @@ def pc_solve(binary, out, cells, dt, scheme=None, grid=None, t_end=T_END):
         cmd += ["--scheme", scheme]
     if grid is not None:
         cmd += ["--grid", grid]
+    if tol is not None:
+        cmd += ["--rtol", repr(tol)]
     start = time.perf_counter()
     res = subprocess.run(cmd, capture_output=True, text=True)
     whole = time.perf_counter() - start
@@ -57,15 +60,16 @@ def reference(binary, tmp, cells, dt):
     return ref, check
 
 
-def run_probcurrent(binary, tmp, ref, cases, grid, repeats, scheme=None):
-    """Rows for probcurrent's default card (or `scheme`) on `grid` ('uniform' or 'auto')."""
+def run_probcurrent(binary, tmp, ref, cases, grid, repeats, scheme=None, tol=None):
+    """Rows for probcurrent's default card (or `scheme`, at `tol` for the variable-step
+    card) on `grid` ('uniform' or 'auto')."""
     rows = []
     for cells, dt in cases:
-        out = os.path.join(tmp, f"pc-{grid}-{cells}-{dt}-{scheme}")
+        out = os.path.join(tmp, f"pc-{grid}-{cells}-{dt}-{scheme}-{tol}")
         best, best_whole, run, split = float("inf"), float("inf"), None, None
         for _ in range(repeats):
             run, whole = pc_solve(binary, out, cells, dt, scheme=scheme,
-                                  grid=None if grid == "uniform" else grid)
+                                  grid=None if grid == "uniform" else grid, tol=tol)
             # a step chosen by accuracy costs pilot solves (run.json `choice.wall_s`)
             choice = (run.get("choice") or {}).get("wall_s", 0.0)
             total = run["setup_s"] + run["wall_s"] + choice
@@ -77,7 +81,7 @@ def run_probcurrent(binary, tmp, ref, cases, grid, repeats, scheme=None):
         if scheme == ADAPTIVE:
             label = "probcurrent auto adaptive"
         if run.get("dt") is None:
-            step = f"var. ({run['stats']['steps']})"
+            step = f"tol {run['rtol']:g} ({run['stats']['steps']})"
         else:
             step = f"{run['dt']:.3g}" + ("" if dt else " (chosen)")
         rows.append(dict(tool=label, n=cells, dt=step, w1=err,
@@ -123,6 +127,11 @@ def print_table(rows):
               f"{fmt_ms(r.get('setup')):>8}  {fmt_ms(r.get('solve')):>8}")
 
 
+def tol_of(r):
+    """The variable-step card's tol of a row (its `dt` column reads "tol T (steps)")."""
+    return float(r["dt"].split()[1])
+
+
 def cheapest(rows, tol):
     ok = [r for r in rows if r["w1"] <= tol]
     return min(ok, key=lambda r: r["time"]) if ok else None
@@ -154,12 +163,17 @@ def print_ratios(pc_rows, np_rows, bdf_rows):
               f"{', '.join(str(r['n']) for r in same)} is {worst['w1']:.2e} at N = "
               f"{worst['n']}: W1 <= {target:g} at {verdict}")
     adaptive = [r for r in pc_rows if "adaptive" in r["tool"]]
-    if adaptive:
-        worst = max(adaptive, key=lambda r: r["w1"])
-        verdict = "every N" if worst["w1"] <= target else "NOT every N"
-        print(f"  --grid auto, variable step ({ADAPTIVE}, no --dt): worst W1 over N = "
-              f"{', '.join(str(r['n']) for r in adaptive)} is {worst['w1']:.2e} at N = "
+    robust = []
+    for tol in sorted({tol_of(r) for r in adaptive}):
+        same = [r for r in adaptive if tol_of(r) == tol]
+        worst = max(same, key=lambda r: r["w1"])
+        ok = worst["w1"] <= target
+        verdict = "every N" if ok else "NOT every N"
+        print(f"  --grid auto, variable step ({ADAPTIVE}, tol {tol:g}): worst W1 over N = "
+              f"{', '.join(str(r['n']) for r in same)} is {worst['w1']:.2e} at N = "
               f"{worst['n']}: W1 <= {target:g} at {verdict}")
+        if ok:
+            robust += same
     if pc is None:
         print(f"  probcurrent: no run reached W1 <= {target:g}")
         return
@@ -169,14 +183,16 @@ def print_ratios(pc_rows, np_rows, bdf_rows):
     issue_point = [r for r in np_rows if r["n"] == 3200 and r["dt"] == "1"]
     if issue_point:
         r = issue_point[0]
-        print(f"  RATIO (numpy at N=3200, dt=1: W1 {r['w1']:.2e}) / (probcurrent at W1 <= "
-              f"{target:g}): {r['time'] / pc['time']:.1f}x set-up+solve, "
-              f"{r['time'] / pc['whole']:.1f}x against probcurrent's whole process "
-              f"(target >= 20x)")
-        pa = cheapest(adaptive, target)
+        print(f"  RATIO (numpy at N=3200, dt=1: W1 {r['w1']:.2e}) / (probcurrent's fixed-step "
+              f"runs at W1 <= {target:g}): {r['time'] / pc['time']:.1f}x set-up+solve, "
+              f"{r['time'] / pc['whole']:.1f}x against probcurrent's whole process")
+        # the target line: only settings that meet W1 <= target at every N of their family
+        pa = cheapest(robust, target)
         if pa is not None:
-            print(f"  RATIO (numpy at N=3200, dt=1) / (variable-step probcurrent at W1 <= "
-                  f"{target:g}, {describe(pa)}): {r['time'] / pa['time']:.1f}x set-up+solve; "
+            print(f"  RATIO (numpy at N=3200, dt=1) / (variable-step probcurrent, cheapest run of "
+                  f"a tol with W1 <= {target:g} at every N: {describe(pa)}): "
+                  f"{r['time'] / pa['time']:.1f}x set-up+solve (target >= 20x), "
+                  f"{r['time'] / pa['whole']:.1f}x against its whole process; "
                   f"SOLVE ONLY (set-up excluded): {r['time'] / pa['solve']:.1f}x")
     np_matched = cheapest(np_rows, target)
     if np_matched is not None:
@@ -209,14 +225,20 @@ def main(binary, quick):
     if quick:
         ref_cells, ref_dt = 9600, 0.25
         pc_cases = [(1200, 5.0), (2400, 5.0), (2400, 1.0), (3200, 1.0)]
-        auto_cases = [(500, None), (600, None), (700, None)]
+        auto_ns = (500, 600, 700)
+        auto_cases = [(n, None) for n in auto_ns]
+        tols = (None, 1.6e-2)
         np_cases = [(1600, 1.0), (3200, 1.0)]
         bdf_cases = [(1600, 1e-4)]
     else:
         ref_cells, ref_dt = 19200, 0.25
         pc_cases = [(n, dt) for n in (600, 1200, 1800, 2400, 3200, 4800)
                     for dt in (5.0, 2.5, 1.0)] + [(2400, None)]
-        auto_cases = [(n, dt) for n in (500, 550, 600, 650, 700) for dt in (None, 5.0, 1.0)]
+        auto_ns = (500, 550, 600, 650, 700)
+        auto_cases = [(n, dt) for n in auto_ns for dt in (None, 5.0, 1.0)]
+        # the card's default target and looser ones: its estimate sums local errors, which
+        # the flow damps, so the error reached is well below tol (docs/schemes.md)
+        tols = (None, 4e-3, 1.6e-2)
         np_cases = [(n, dt) for n in (800, 1600, 3200, 6400) for dt in (5.0, 1.0, 0.5)]
         np_cases += [(12800, dt) for dt in (5.0, 1.0, 0.25)]
         bdf_cases = [(1600, 1e-3), (1600, 1e-5), (3200, 1e-3), (3200, 1e-5)]
@@ -235,9 +257,10 @@ def main(binary, quick):
         pc_rows = run_probcurrent(binary, tmp, ref, pc_cases, "uniform", repeats)
         if has_grid_flag(binary):
             pc_rows += run_probcurrent(binary, tmp, ref, auto_cases, "auto", repeats)
-            adaptive_cases = [(n, None) for n in (500, 550, 600, 650, 700)]
-            pc_rows += run_probcurrent(binary, tmp, ref, adaptive_cases, "auto", repeats,
-                                       scheme=ADAPTIVE)
+            adaptive_cases = [(n, None) for n in auto_ns]
+            for tol in tols:
+                pc_rows += run_probcurrent(binary, tmp, ref, adaptive_cases, "auto", repeats,
+                                           scheme=ADAPTIVE, tol=tol)
         else:
             print("  this binary has no --grid flag: uniform grids only")
     np_rows = run_numpy(ref, np_cases, repeats)
