@@ -966,3 +966,15 @@ fn set_on_a_problem_file_and_a_base_cycle() {
     assert_eq!((q.lr, q.batch), (0.005, 2));
     assert!(matches!(q.initial, probcurrent::Initial::Normal { mean, .. } if mean == 0.8));
 }
+
+/// A bad `--set` on a built-in names the built-in and the override, not a problem file
+/// (the built-in was never a file).
+#[test]
+fn set_on_a_builtin_names_the_builtin() {
+    let msg = cli_error(&["inspect", "--problem", "seed", "--set", "lr=-1"]);
+    assert_mentions(
+        &msg,
+        &["lr", "-1", "built-in problem `seed` with --set lr=-1"],
+    );
+    assert!(!msg.contains("problem file"), "{msg}");
+}

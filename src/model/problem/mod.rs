@@ -535,7 +535,12 @@ pub struct ProblemFile {
 impl ProblemFile {
     /// Build and validate the problem; relative paths are taken from `dir`.
     pub fn build(self, dir: &Path, origin: &str) -> Result<Problem> {
-        let from = format!("problem file {origin}");
+        self.build_as(dir, origin, format!("problem file {origin}"))
+    }
+
+    /// [`ProblemFile::build`] with errors and the problem's origin saying `from` (e.g.
+    /// "built-in problem `seed` with --set lr=0.02" for a built-in changed by `--set`).
+    pub fn build_as(self, dir: &Path, origin: &str, from: String) -> Result<Problem> {
         // a problem from scratch states what has no neutral default (checked last, so
         // a bad landscape or value is named as itself first)
         let missing: Vec<&str> = [

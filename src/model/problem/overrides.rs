@@ -146,7 +146,7 @@ impl Problem {
         let build = |n: usize| -> Result<Problem> {
             let mut t = table.clone();
             overrides[..n].iter().try_for_each(|o| o.apply(&mut t))?;
-            from_table(t, &dir, name_or_path)
+            from_table(t, &dir, name_or_path, sets)
         };
         match build(overrides.len()) {
             Ok(p) => Ok(p),
@@ -225,14 +225,24 @@ impl Problem {
 }
 
 /// Read a problem table through the strict problem-file path.
-fn from_table(t: Table, dir: &Path, origin: &str) -> Result<Problem> {
+fn from_table(t: Table, dir: &Path, origin: &str, sets: &[String]) -> Result<Problem> {
     let file: ProblemFile = t
         .try_into()
         .map_err(|e: toml::de::Error| Error::Malformed {
             path: origin.into(),
             message: e.message().trim().to_string(),
         })?;
-    file.build(dir, origin)
+    // a built-in is not a problem file: say which one, and what was set
+    let what = if origin.ends_with(".toml") || Path::new(origin).is_file() {
+        format!("problem file {origin}")
+    } else {
+        format!("built-in problem `{origin}`")
+    };
+    file.build_as(
+        dir,
+        origin,
+        format!("{what} with --set {}", sets.join(" --set ")),
+    )
 }
 
 /// `src` over `dst`: tables of the same `kind` (or without one) merge key by key,

@@ -518,7 +518,7 @@ impl Problem2 {
                 .try_into()
                 .map_err(|e: toml::de::Error| blame(Error::invalid("--set", s, e.message())))?;
             p = file
-                .build(Path::new("."), &format!("{name_or_path} with --set"))
+                .build(Path::new("."), &format!("{name_or_path} with --set {s}"))
                 .map_err(blame)?;
         }
         p.origin = format!("{} with --set {}", base.origin, sets.join(" --set "));
