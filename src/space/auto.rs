@@ -54,9 +54,10 @@ pub struct Feature {
 }
 
 /// G(W) alone (no S², no derivatives): in closed form for a built-in landscape
-/// ([`Form`]), else the mean of the per-datapoint gradients.
-fn mean_gradient(problem: &Problem, w: f64) -> f64 {
-    match problem.landscape.form() {
+/// ([`Form`], `form` being the landscape's, looked up once per sweep), else the mean
+/// of the per-datapoint gradients.
+fn mean_gradient(problem: &Problem, form: Option<Form>, w: f64) -> f64 {
+    match form {
         Some(Form::Seed { k }) => {
             let (u, x) = (w - 2.0, w - 1.0);
             2.0 * u * (-u * u).exp() + k * x * (-k * x * x).exp()
@@ -78,8 +79,9 @@ pub fn features(problem: &Problem, m: usize) -> Vec<Feature> {
     let (a, b) = (problem.a, problem.b);
     let delta = (b - a) / (m - 1) as f64;
     let floor = 1e-7 * (b - a);
+    let form = problem.landscape.form();
     let g: Vec<f64> = (0..m)
-        .map(|j| mean_gradient(problem, a + j as f64 * delta))
+        .map(|j| mean_gradient(problem, form, a + j as f64 * delta))
         .collect();
     let mut out = Vec::new();
     for j in 0..m - 1 {
