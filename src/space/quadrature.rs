@@ -52,14 +52,42 @@ const WT: [f64; 5] = [
 /// per-datapoint route ([`Problem::drift_diffusion`]). The samples and the quadrature
 /// thus integrate the same function.
 fn drift_diffusion_at(problem: &Problem, form: Option<Form>, w: f64) -> (f64, f64) {
-    #[cfg(test)]
-    EVALUATIONS.with(|e| e.set(e.get() + 1));
-    match form.and_then(|f| f.stats(w)) {
-        Some(st) => {
-            let c = problem.coeffs_of(st);
-            (c.g, c.d)
+    Sampler::new(problem, form).at(w)
+}
+
+/// [`drift_diffusion_at`] with what does not depend on w looked up once: the closed
+/// form and the factor T² f / 2 of D (the same arithmetic as [`Problem::coeffs_of`],
+/// so the values are those of the assembly's samples bit for bit).
+#[derive(Clone, Copy)]
+struct Sampler<'a> {
+    problem: &'a Problem,
+    form: Option<Form>,
+    k: f64,
+}
+
+impl<'a> Sampler<'a> {
+    fn new(problem: &'a Problem, form: Option<Form>) -> Self {
+        Sampler {
+            problem,
+            form,
+            k: problem.lr * problem.lr * problem.variance_factor() / 2.0,
         }
-        None => problem.drift_diffusion(w),
+    }
+
+    fn at(&self, w: f64) -> (f64, f64) {
+        #[cfg(test)]
+        EVALUATIONS.with(|e| e.set(e.get() + 1));
+        let p = self.problem;
+        match self.form.and_then(|f| f.stats(w)) {
+            Some(st) => (st.g, self.k * (p.noise_scale * st.s2 + p.noise_floor)),
+            None => p.drift_diffusion(w),
+        }
+    }
+
+    /// G/D at `w`; `None` where D is not positive or G/D is not finite.
+    fn ratio(&self, w: f64) -> Option<f64> {
+        let (g, d) = self.at(w);
+        (d > 0.0 && d.is_finite() && g.is_finite()).then(|| g / d)
     }
 }
 
@@ -78,13 +106,13 @@ fn gauss(problem: &Problem, x0: f64, x1: f64, panels: usize) -> Option<f64> {
 /// [`gauss`], with G/D at the centre node of the last panel (the whole interval's
 /// centre for one panel), which the 3-point rule shares ([`gauss3`]).
 fn gauss_with_centre(problem: &Problem, x0: f64, x1: f64, panels: usize) -> Option<(f64, f64)> {
-    let form = problem.landscape.form();
+    let at = Sampler::new(problem, problem.landscape.form());
     let hp = (x1 - x0) / panels as f64;
     let (mut sum, mut centre) = (0.0, 0.0);
     for k in 0..panels {
         let mid = x0 + (k as f64 + 0.5) * hp;
         for (x, wt) in X.iter().zip(WT) {
-            let (g, d) = drift_diffusion_at(problem, form, mid + 0.5 * hp * x);
+            let (g, d) = at.at(mid + 0.5 * hp * x);
             if d <= 0.0 || !d.is_finite() || !g.is_finite() {
                 return None;
             }
@@ -97,21 +125,14 @@ fn gauss_with_centre(problem: &Problem, x0: f64, x1: f64, panels: usize) -> Opti
     Some((sum, centre))
 }
 
-/// G/D at `w` ([`drift_diffusion_at`]); `None` where D is not positive or G/D is
-/// not finite.
-fn ratio_at(problem: &Problem, form: Option<Form>, w: f64) -> Option<f64> {
-    let (g, d) = drift_diffusion_at(problem, form, w);
-    (d > 0.0 && d.is_finite() && g.is_finite()).then(|| g / d)
-}
-
 /// ∫ G/D over [x0, x1] by the 3-point Gauss–Legendre rule (exact for degree 5), given
 /// G/D at the centre `f_mid`, a node the 5-point rule shares: two evaluations. `None`
 /// where D is not positive at a node.
 fn gauss3(problem: &Problem, x0: f64, x1: f64, f_mid: f64) -> Option<f64> {
     const X3: f64 = 0.774_596_669_241_483_4;
-    let form = problem.landscape.form();
+    let at = Sampler::new(problem, problem.landscape.form());
     let (m, r) = (x0 + 0.5 * (x1 - x0), 0.5 * (x1 - x0));
-    let outer = ratio_at(problem, form, m - r * X3)? + ratio_at(problem, form, m + r * X3)?;
+    let outer = at.ratio(m - r * X3)? + at.ratio(m + r * X3)?;
     Some(r * (8.0 / 9.0 * f_mid + 5.0 / 9.0 * outer))
 }
 
