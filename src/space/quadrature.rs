@@ -46,18 +46,14 @@ const WT: [f64; 5] = [
     0.236_926_885_056_189_08,
 ];
 
-/// G and D at `w` as the assembly samples them ([`crate::space::operator::FaceSet`]):
-/// from the closed form of a built-in landscape where it gives the statistics
-/// ([`Form::stats`], two exponentials for `seed`), else from the landscape's
-/// per-datapoint route ([`Problem::drift_diffusion`]). The samples and the quadrature
-/// thus integrate the same function.
-fn drift_diffusion_at(problem: &Problem, form: Option<Form>, w: f64) -> (f64, f64) {
-    Sampler::new(problem, form).at(w)
-}
-
-/// [`drift_diffusion_at`] with what does not depend on w looked up once: the closed
-/// form and the factor T² f / 2 of D (the same arithmetic as [`Problem::coeffs_of`],
-/// so the values are those of the assembly's samples bit for bit).
+/// G and D at the points of one rule as the assembly samples them
+/// ([`crate::space::operator::FaceSet`]): from the closed form of a built-in landscape
+/// where it gives the statistics ([`Form::stats`], two exponentials for `seed`), else
+/// from the landscape's per-datapoint route ([`Problem::drift_diffusion`]), so the
+/// samples and the quadrature integrate the same function. What does not depend on w
+/// is looked up once: the closed form and the factor T² f / 2 of D (the same
+/// arithmetic as [`Problem::coeffs_of`], so the values are those of the samples bit
+/// for bit).
 #[derive(Clone, Copy)]
 struct Sampler<'a> {
     problem: &'a Problem,
@@ -383,7 +379,7 @@ mod tests {
         for i in 0..=300 {
             let w = p.a + (p.b - p.a) * i as f64 / 300.0;
             let c = p.coeffs_of(form.unwrap().stats(w).unwrap());
-            assert_eq!(drift_diffusion_at(&p, form, w), (c.g, c.d), "w = {w}");
+            assert_eq!(Sampler::new(&p, form).at(w), (c.g, c.d), "w = {w}");
         }
         let grid = crate::space::auto::auto_grid(&p, 500).unwrap();
         let before = EVALUATIONS.with(|e| e.get());
