@@ -203,8 +203,8 @@ fn scaled_values(xs: &[f64], fs: &[f64]) -> [f64; 4] {
 /// [`scaled_values`] `c` of fs: Σ_j c_j Π_{k≠j} (x − x_k).
 fn lagrange(xs: &[f64], c: &[f64; 4], x: f64) -> f64 {
     let mut s = 0.0;
-    for j in 0..xs.len() {
-        let mut l = c[j];
+    for (j, &cj) in c.iter().enumerate().take(xs.len()) {
+        let mut l = cj;
         for (k, &xk) in xs.iter().enumerate() {
             if k != j {
                 l *= x - xk;

@@ -789,7 +789,7 @@ mod tests {
                 what, w, origin, ..
             }) => {
                 assert!(what.starts_with("curvature of datapoint 2"), "{what}");
-                assert_eq!(w, p.a);
+                assert_eq!(w.to_bits(), p.a.to_bits(), "{w}");
                 assert_eq!(origin, format!(" (from {})", p.origin));
             }
             other => panic!("{other:?}"),
