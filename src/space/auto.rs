@@ -54,9 +54,10 @@ pub struct Feature {
 }
 
 /// G(W) alone (no S², no derivatives): in closed form for a built-in landscape
-/// ([`Form`]), else the mean of the per-datapoint gradients.
-fn mean_gradient(problem: &Problem, w: f64) -> f64 {
-    match problem.landscape.form() {
+/// ([`Form`], `form` being the landscape's, looked up once per sweep), else the mean
+/// of the per-datapoint gradients.
+fn mean_gradient(problem: &Problem, form: Option<Form>, w: f64) -> f64 {
+    match form {
         Some(Form::Seed { k }) => {
             let (u, x) = (w - 2.0, w - 1.0);
             2.0 * u * (-u * u).exp() + k * x * (-k * x * x).exp()
@@ -71,6 +72,27 @@ fn mean_gradient(problem: &Problem, w: f64) -> f64 {
     }
 }
 
+/// The sign of G(w) where it is certain without evaluating G: `Some(true)` for
+/// G < 0, `Some(false)` for G > 0 (the computed value non-zero with that sign, or
+/// not finite), `None` otherwise.
+///
+/// `seed`: G = 2u e^{−u²} + k x e^{−kx²} with u = W − 2, x = W − 1. Where u and x are
+/// non-zero with one sign (W < 1 or W > 2), k ≥ 0 and u² < 700 (so e^{−u²} is a
+/// normal number and 2u e^{−u²} is non-zero), the first term has the sign of u and the
+/// second is zero or of the same sign, so their rounded sum is non-zero with the sign
+/// of u (rounding is monotone), or ±∞/NaN where k x overflows, which [`features`]
+/// skips anyway. Other forms: `None` (their G costs no exponential).
+fn certain_sign(form: Option<Form>, w: f64) -> Option<bool> {
+    match form {
+        Some(Form::Seed { k }) => {
+            let (u, x) = (w - 2.0, w - 1.0);
+            let same = u != 0.0 && x != 0.0 && (u < 0.0) == (x < 0.0);
+            (same && k >= 0.0 && u * u < 700.0).then_some(u < 0.0)
+        }
+        _ => None,
+    }
+}
+
 /// The zeros of G on `m` equally spaced samples of [a, b], with their widths
 /// σ = √(D/(T |G′|)), floored at 1e-7 (b − a) (a zero where S² vanishes too is a
 /// point mass: σ = 0); the [`MAX_FEATURES`] narrowest.
@@ -78,12 +100,20 @@ pub fn features(problem: &Problem, m: usize) -> Vec<Feature> {
     let (a, b) = (problem.a, problem.b);
     let delta = (b - a) / (m - 1) as f64;
     let floor = 1e-7 * (b - a);
-    let g: Vec<f64> = (0..m)
-        .map(|j| mean_gradient(problem, a + j as f64 * delta))
-        .collect();
+    let form = problem.landscape.form();
+    let at = |j: usize| a + j as f64 * delta;
+    // G is evaluated only at the ends of intervals whose sign is not certain from the
+    // form alone (an interval with one certain sign at both ends has no sign change,
+    // no zero at its left end, and is skipped as before)
+    let signs: Vec<Option<bool>> = (0..m).map(|j| certain_sign(form, at(j))).collect();
+    let mut cache: Vec<Option<f64>> = vec![None; m];
+    let mut g = |j: usize| *cache[j].get_or_insert_with(|| mean_gradient(problem, form, at(j)));
     let mut out = Vec::new();
     for j in 0..m - 1 {
-        let (g0, g1) = (g[j], g[j + 1]);
+        if matches!((signs[j], signs[j + 1]), (Some(s0), Some(s1)) if s0 == s1) {
+            continue;
+        }
+        let (g0, g1) = (g(j), g(j + 1));
         if !(g0.is_finite() && g1.is_finite()) || (g1 - g0).abs() < f64::MIN_POSITIVE {
             continue;
         }
@@ -230,4 +260,113 @@ pub fn auto_grid(problem: &Problem, cells: usize) -> Result<Grid> {
     Grid::new(problem.a, problem.b, cells)?;
     let mon = Monitor::of_problem(problem, (4 * cells).max(8000));
     Grid::from_edges(equidistribute(&mon, cells), "auto grid")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::landscape::seed_landscape;
+    use crate::model::problem::BUILTINS;
+    use std::sync::Arc;
+
+    /// [`features`] as it was before signs were taken from the form: every sample
+    /// evaluated.
+    fn features_evaluating_every_sample(problem: &Problem, m: usize) -> Vec<Feature> {
+        let (a, b) = (problem.a, problem.b);
+        let delta = (b - a) / (m - 1) as f64;
+        let floor = 1e-7 * (b - a);
+        let form = problem.landscape.form();
+        let g: Vec<f64> = (0..m)
+            .map(|j| mean_gradient(problem, form, a + j as f64 * delta))
+            .collect();
+        let mut out = Vec::new();
+        for j in 0..m - 1 {
+            let (g0, g1) = (g[j], g[j + 1]);
+            if !(g0.is_finite() && g1.is_finite()) || (g1 - g0).abs() < f64::MIN_POSITIVE {
+                continue;
+            }
+            if (g0 < 0.0) != (g1 < 0.0) || g0 == 0.0 {
+                let w = a + j as f64 * delta + delta * g0 / (g0 - g1);
+                let c = problem.coeffs(w);
+                let sigma = (c.d.max(0.0) / (problem.lr * ((g1 - g0) / delta).abs())).sqrt();
+                let sigma = if sigma.is_finite() {
+                    sigma.max(floor)
+                } else {
+                    floor
+                };
+                out.push(Feature { w, sigma });
+            }
+        }
+        out.sort_by(|x, y| x.sigma.total_cmp(&y.sigma));
+        out.truncate(MAX_FEATURES);
+        out
+    }
+
+    /// Skipping the intervals of certain sign changes no feature: bit-identical to
+    /// evaluating every sample, on every built-in problem and on `seed` with other
+    /// pit sharpnesses and domains (far wings where e^{−(W−2)²} underflows, W = 1 and
+    /// W = 2 on samples, a k whose k(W − 1) overflows).
+    #[test]
+    fn certain_signs_change_no_feature() {
+        for bt in BUILTINS {
+            let p = Problem::builtin(bt.name).unwrap();
+            assert_eq!(
+                features(&p, 8000),
+                features_evaluating_every_sample(&p, 8000)
+            );
+        }
+        let mut p = Problem::builtin("seed").unwrap();
+        for (k, a, b) in [
+            (100.0, 0.0, 3.0),
+            (1.0, -40.0, 40.0),
+            (0.0, 0.0, 3.0),
+            (1e4, 0.5, 2.5),
+            (1e300, -3.0, 3.0),
+            (100.0, 1.0, 2.0),
+        ] {
+            p.landscape = Arc::new(seed_landscape(k));
+            (p.a, p.b) = (a, b);
+            for m in [8000, 4001] {
+                let (got, want) = (features(&p, m), features_evaluating_every_sample(&p, m));
+                assert_eq!(got, want, "k = {k} on [{a}, {b}], {m} samples");
+            }
+        }
+        assert_eq!(certain_sign(Some(Form::Seed { k: 100.0 }), 0.5), Some(true));
+        assert_eq!(
+            certain_sign(Some(Form::Seed { k: 100.0 }), 2.5),
+            Some(false)
+        );
+        assert_eq!(certain_sign(Some(Form::Seed { k: 100.0 }), 1.5), None);
+    }
+
+    /// The faces solve C(x_i) = i/n · C(b) to the tolerance: against bisection on C,
+    /// for every built-in problem.
+    #[test]
+    fn faces_agree_with_bisection() {
+        for bt in BUILTINS {
+            let p = Problem::builtin(bt.name).unwrap();
+            let mon = Monitor::of_problem(&p, 8000);
+            let n = 500;
+            let edges = equidistribute(&mon, n);
+            let total = mon.cumulative(p.b);
+            let len = p.b - p.a;
+            for (i, &x) in edges.iter().enumerate().take(n).skip(1) {
+                let target = total * i as f64 / n as f64;
+                let (mut lo, mut hi) = (p.a, p.b);
+                for _ in 0..200 {
+                    let mid = 0.5 * (lo + hi);
+                    if mon.cumulative(mid) < target {
+                        lo = mid;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                assert!(
+                    (x - lo).abs() <= 1e-13 * len,
+                    "{} face {i}: {x} vs {lo}",
+                    bt.name
+                );
+            }
+        }
+    }
 }

@@ -253,6 +253,45 @@ impl Form {
             _ => None,
         }
     }
+
+    /// Whether every loss, gradient and curvature of the built-in closures of this form
+    /// (and their per-datapoint parts) is finite at every w in [a, b]: a sufficient
+    /// condition, decided from the parameters and the domain without evaluating anything.
+    ///
+    /// Each closure is a product or sum of a few factors times e^{−y} with y ≥ 0 (or a
+    /// polynomial of degree ≤ 2); the exponential lies in [0, 1] whatever its argument
+    /// (an argument that overflows to −∞ gives 0, never NaN). The products are bounded
+    /// by the parameters and R = max(|a|, |b|) ≥ |w|: if every bound is at most
+    /// [`Form::FINITE_BOUND`] = 1e150, every intermediate of the closures (products of
+    /// at most two such bounds, e.g. 4k²x² = (2k x)²) stays below 1e300, so nothing
+    /// overflows and no ∞·0 or ∞ − ∞ (NaN) can arise. `Seed`: |W − 2| ≤ R + 2,
+    /// 2k ≤ 1e150 and 2k (R + 1) ≥ 2k |W − 1| ≤ 1e150, with k ≥ 0 (a negative k would
+    /// make e^{−k(W−1)²} grow). `Ou`: |c| (R + |m|)², |c|, |m|, |a| R. `Spreading`:
+    /// |a| R. `VanishingNoise`: R + 1. NaN or infinite parameters fail every bound.
+    /// `false` means only "not proved": the caller then samples the closures
+    /// ([`Landscape::check_finite`]), which finds and names the failing value.
+    pub fn finite_on(&self, a: f64, b: f64) -> bool {
+        let small = |v: f64| v.abs() <= Self::FINITE_BOUND;
+        let r = a.abs().max(b.abs());
+        if !small(r) {
+            return false;
+        }
+        match *self {
+            Form::Seed { k } => {
+                k >= 0.0 && small(r + 2.0) && small(2.0 * k) && small(2.0 * k * (r + 1.0))
+            }
+            Form::Ou { c, m, a } => {
+                let l = r + m.abs();
+                small(m) && small(l) && small(c) && small(c * l * l) && small(a) && small(a * r)
+            }
+            Form::Spreading { a } => small(a) && small(a * r),
+            Form::VanishingNoise => small(r + 1.0),
+        }
+    }
+
+    /// The bound of [`Form::finite_on`]: squares and products of two bounded factors
+    /// stay below 1e300, far from overflow (≈ 1.8e308).
+    pub const FINITE_BOUND: f64 = 1e150;
 }
 
 /// G, G′, S², (S²)′ at one weight.
