@@ -203,82 +203,76 @@ impl Twisted {
     fn factor_minors_body(&mut self, a: &Tridiag, c: f64) {
         let n = a.n();
         let k = self.k;
-        let c2 = c * c;
-        // top: q_{i-2}, q_{i-1}; bottom: r_{i+2}, r_{i+1}
-        let (mut q0, mut q1) = (0.0_f64, 1.0_f64);
-        let (mut r0, mut r1) = (0.0_f64, 1.0_f64);
-        let top = k;
-        let bot = n - 1 - k;
-        let common = top.min(bot);
-        for j in 0..common {
-            let i = j;
-            let bi = if i > 0 {
-                c2 * a.lower[i] * a.upper[i - 1]
-            } else {
-                0.0
-            };
-            let q = (1.0 - c * a.diag[i]).mul_add(q1, -(bi * q0));
+        // the coefficients of each row first (independent, vectorised): a_i = 1 − c A_ii
+        // in `inv`, c times the sub- and super-diagonal in `first` and `second` (in the
+        // order the sweeps use them); each is then divided by the pivot in place
+        for (v, d) in self.inv.iter_mut().zip(&a.diag) {
+            *v = 1.0 - c * d;
+        }
+        let (ft, fb) = self.first.split_at_mut(k);
+        let (st, sb) = self.second.split_at_mut(k);
+        for ((f, s), (l, u)) in ft
+            .iter_mut()
+            .zip(st.iter_mut())
+            .zip(a.lower.iter().zip(&a.upper))
+        {
+            *f = c * l;
+            *s = c * u;
+        }
+        let (fb, sb) = (&mut fb[1..], &mut sb[1..]);
+        let (lb, ub) = (&a.lower[k + 1..], &a.upper[k + 1..]);
+        for ((f, s), (l, u)) in fb.iter_mut().zip(sb.iter_mut()).zip(lb.iter().zip(ub)) {
+            *f = c * u;
+            *s = c * l;
+        }
+        // top: q_{i−2}, q_{i−1} and c A_{i−1,i}; bottom: r_{i+2}, r_{i+1} and c A_{i+1,i}
+        let (mut q0, mut q1, mut cu) = (0.0_f64, 1.0_f64, 0.0_f64);
+        let (mut r0, mut r1, mut cl) = (0.0_f64, 1.0_f64, 0.0_f64);
+        let (it, rest) = self.inv.split_at_mut(k);
+        let ib = &mut rest[1..];
+        let top = it.iter_mut().zip(ft.iter_mut()).zip(st.iter_mut());
+        let bot = ib.iter_mut().zip(fb.iter_mut()).zip(sb.iter_mut()).rev();
+        let common = top.len().min(bot.len());
+        let mut top_row = |((v, f), s): ((&mut f64, &mut f64), &mut f64)| {
+            // q_i = a_i q_{i−1} − c² A_{i,i−1} A_{i−1,i} q_{i−2}
+            let q = v.mul_add(q1, -((*f * cu) * q0));
             let iv = q1 / q;
-            self.inv[i] = iv;
-            self.first[i] = c * a.lower[i] * iv;
-            self.second[i] = c * a.upper[i] * iv;
+            *v = iv;
+            cu = *s;
+            *f *= iv;
+            *s *= iv;
             q0 = q1;
             q1 = q;
             rescale(&mut q1, &mut q0);
-
-            let i = n - 1 - j;
-            let bi = if i + 1 < n {
-                c2 * a.upper[i] * a.lower[i + 1]
-            } else {
-                0.0
-            };
-            let r = (1.0 - c * a.diag[i]).mul_add(r1, -(bi * r0));
+        };
+        let mut bot_row = |((v, f), s): ((&mut f64, &mut f64), &mut f64)| {
+            let r = v.mul_add(r1, -((*f * cl) * r0));
             let iv = r1 / r;
-            self.inv[i] = iv;
-            self.first[i] = c * a.upper[i] * iv;
-            self.second[i] = c * a.lower[i] * iv;
+            *v = iv;
+            cl = *s;
+            *f *= iv;
+            *s *= iv;
             r0 = r1;
             r1 = r;
             rescale(&mut r1, &mut r0);
+        };
+        let (mut top, mut bot) = (top, bot);
+        for _ in 0..common {
+            if let (Some(x), Some(y)) = (top.next(), bot.next()) {
+                top_row(x);
+                bot_row(y);
+            }
         }
-        for i in common..top {
-            let bi = if i > 0 {
-                c2 * a.lower[i] * a.upper[i - 1]
-            } else {
-                0.0
-            };
-            let q = (1.0 - c * a.diag[i]).mul_add(q1, -(bi * q0));
-            let iv = q1 / q;
-            self.inv[i] = iv;
-            self.first[i] = c * a.lower[i] * iv;
-            self.second[i] = c * a.upper[i] * iv;
-            q0 = q1;
-            q1 = q;
-            rescale(&mut q1, &mut q0);
-        }
-        for j in common..bot {
-            let i = n - 1 - j;
-            let bi = if i + 1 < n {
-                c2 * a.upper[i] * a.lower[i + 1]
-            } else {
-                0.0
-            };
-            let r = (1.0 - c * a.diag[i]).mul_add(r1, -(bi * r0));
-            let iv = r1 / r;
-            self.inv[i] = iv;
-            self.first[i] = c * a.upper[i] * iv;
-            self.second[i] = c * a.lower[i] * iv;
-            r0 = r1;
-            r1 = r;
-            rescale(&mut r1, &mut r0);
-        }
+        top.for_each(&mut top_row);
+        bot.for_each(&mut bot_row);
+        drop((top_row, bot_row));
         // the twist: γ_k = a_k − b_k / π_{k−1} − b'_k / ρ_{k+1}
         let mut g = 1.0 - c * a.diag[k];
         if k > 0 {
-            g -= c2 * a.lower[k] * a.upper[k - 1] * q0 / q1;
+            g -= c * a.lower[k] * cu * q0 / q1;
         }
         if k + 1 < n {
-            g -= c2 * a.upper[k] * a.lower[k + 1] * r0 / r1;
+            g -= c * a.upper[k] * cl * r0 / r1;
         }
         self.set_twist(a, c, g);
     }
