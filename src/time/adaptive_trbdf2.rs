@@ -401,57 +401,62 @@ impl Twisted {
     }
 
     /// x ← (I − c A)⁻¹ x with the factors of the last `factor`.
+    #[cfg(test)]
     fn solve(&self, x: &mut [f64]) {
+        self.solve_with(x, |_, v| v);
+    }
+
+    /// x ← (I − c A)⁻¹ b with b_i = rhs(i, x_i): the right-hand side is formed row by
+    /// row inside the first sweep (off its dependency chain), not in a pass of its own;
+    /// `rhs` is called once per row, in the sweep's order.
+    fn solve_with<R: FnMut(usize, f64) -> f64>(&self, x: &mut [f64], rhs: R) {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("fma") {
             // SAFETY: only requires FMA, detected just above.
-            return unsafe { self.solve_fma(x) };
+            return unsafe { self.solve_fma(x, rhs) };
         }
-        self.solve_body(x);
+        self.solve_body(x, rhs);
     }
 
-    /// [`Twisted::solve`] compiled with FMA.
+    /// [`Twisted::solve_with`] compiled with FMA.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "fma")]
-    unsafe fn solve_fma(&self, x: &mut [f64]) {
-        self.solve_body(x);
+    unsafe fn solve_fma<R: FnMut(usize, f64) -> f64>(&self, x: &mut [f64], rhs: R) {
+        self.solve_body(x, rhs);
     }
 
     /// The body of [`Twisted::solve`]: each sweep's recurrence is one fused
     /// multiply-add per row (the same result with or without FMA hardware).
     #[inline(always)]
-    fn solve_body(&self, x: &mut [f64]) {
+    fn solve_body<R: FnMut(usize, f64) -> f64>(&self, x: &mut [f64], mut rhs: R) {
         let n = x.len();
         let k = self.k;
-        let (xt, rest) = x.split_at_mut(k);
-        let (xk, xb) = rest.split_at_mut(1);
-        let (it, ib) = (&self.inv[..k], &self.inv[k + 1..n]);
-        let (ft, fb) = (&self.first[..k], &self.first[k + 1..n]);
-        let (st, sb) = (&self.second[..k], &self.second[k + 1..n]);
-        let common = xt.len().min(xb.len());
+        let (inv, first) = (&self.inv[..n], &self.first[..n]);
+        let common = k.min(n - 1 - k);
         // first sweep: downward over the top, upward over the bottom, side by side
         let (mut yt, mut yb) = (0.0_f64, 0.0_f64);
-        {
-            let top = xt.iter_mut().zip(it).zip(ft);
-            let bot = xb.iter_mut().zip(ib).zip(fb).rev();
-            for (((x, &v), &f), ((z, &w), &g)) in top.zip(bot) {
-                yt = f.mul_add(yt, *x * v);
-                *x = yt;
-                yb = g.mul_add(yb, *z * w);
-                *z = yb;
-            }
+        for j in 0..common {
+            let i = j;
+            yt = first[i].mul_add(yt, rhs(i, x[i]) * inv[i]);
+            x[i] = yt;
+            let i = n - 1 - j;
+            yb = first[i].mul_add(yb, rhs(i, x[i]) * inv[i]);
+            x[i] = yb;
         }
-        for ((x, &v), &f) in xt.iter_mut().zip(it).zip(ft).skip(common) {
-            yt = f.mul_add(yt, *x * v);
-            *x = yt;
+        for i in common..k {
+            yt = first[i].mul_add(yt, rhs(i, x[i]) * inv[i]);
+            x[i] = yt;
         }
-        for ((z, &w), &g) in xb.iter_mut().zip(ib).zip(fb).rev().skip(common) {
-            yb = g.mul_add(yb, *z * w);
-            *z = yb;
+        for i in (k + 1..n - common).rev() {
+            yb = first[i].mul_add(yb, rhs(i, x[i]) * inv[i]);
+            x[i] = yb;
         }
         // the twist row
+        x[k] = rhs(k, x[k]) * inv[k] + first[k] * yt + self.second[k] * yb;
+        let (xt, rest) = x.split_at_mut(k);
+        let (xk, xb) = rest.split_at_mut(1);
+        let (st, sb) = (&self.second[..k], &self.second[k + 1..n]);
         let xk = &mut xk[0];
-        *xk = *xk * self.inv[k] + self.first[k] * yt + self.second[k] * yb;
         // second sweep: outward from the twist
         let (mut ut, mut ub) = (*xk, *xk);
         let tl = xt.len();
@@ -505,15 +510,21 @@ impl ConstantOp {
         self.a.apply(x, y);
     }
 
-    /// x ← (I − c A)⁻¹ x, refactorising when c changed.
-    fn solve_shifted(&mut self, c: f64, x: &mut [f64], stats: &mut Stats) -> Result<()> {
+    /// x ← (I − c A)⁻¹ b, b_i = rhs(i, x_i), refactorising when c changed.
+    fn solve_shifted<R: FnMut(usize, f64) -> f64>(
+        &mut self,
+        c: f64,
+        x: &mut [f64],
+        rhs: R,
+        stats: &mut Stats,
+    ) -> Result<()> {
         if self.c_bits != Some(c.to_bits()) {
             self.c_bits = None;
             self.lu.factor(&self.a, c)?;
             self.c_bits = Some(c.to_bits());
             stats.factorizations += 1;
         }
-        self.lu.solve(x);
+        self.lu.solve_with(x, rhs);
         stats.linear_solves += 1;
         Ok(())
     }
@@ -573,28 +584,28 @@ impl AdaptiveTrBdf2 {
             self.ops.apply(p, &mut self.f0, stats);
             self.f0_valid = true;
         }
+        // the right-hand sides are formed inside the solves' first sweeps
         // trapezoidal stage: (I − c A) P_γ = P_n + c A P_n (keeping P_n in y0)
-        for ((x, x0), d) in p.iter_mut().zip(&mut self.y0).zip(&self.f0) {
-            *x0 = *x;
-            *x += c * d;
-        }
-        self.ops.solve_shifted(c, p, stats)?;
+        let (y0, f0) = (&mut self.y0, &self.f0);
+        let rhs = |i: usize, x: f64| {
+            y0[i] = x;
+            x + c * f0[i]
+        };
+        self.ops.solve_shifted(c, p, rhs, stats)?;
         self.ops.apply(p, &mut self.fg, stats);
         // BDF2 stage: (I − c A) P_{n+1} = [P_γ − (1 − γ)² P_n] / (γ (2 − γ))
         let s = 1.0 / (GAMMA * (2.0 - GAMMA));
         let r = (1.0 - GAMMA) * (1.0 - GAMMA) * s;
-        for (x, x0) in p.iter_mut().zip(&self.y0) {
-            *x = s * *x - r * x0;
-        }
-        self.ops.solve_shifted(c, p, stats)?;
+        let y0 = &self.y0;
+        self.ops
+            .solve_shifted(c, p, |i, x| s * x - r * y0[i], stats)?;
         self.ops.apply(p, &mut self.f1, stats);
         // 2 C h × second divided difference of f at 0, γ, 1 (in units of h)
         let k = 2.0 * error_constant() * h;
         let (w0, wg, w1) = (k / GAMMA, -k / (GAMMA * (1.0 - GAMMA)), k / (1.0 - GAMMA));
-        for i in 0..p.len() {
-            self.est[i] = w0 * self.f0[i] + wg * self.fg[i] + w1 * self.f1[i];
-        }
-        self.ops.solve_shifted(c, &mut self.est, stats)?;
+        let (f0, fg, f1) = (&self.f0, &self.fg, &self.f1);
+        let rhs = |i: usize, _: f64| w0 * f0[i] + wg * fg[i] + w1 * f1[i];
+        self.ops.solve_shifted(c, &mut self.est, rhs, stats)?;
         Ok(w1_norm(&self.est, &self.widths))
     }
 
