@@ -327,7 +327,6 @@ impl Twisted {
         }
         top.for_each(&mut top_row);
         bot.for_each(&mut bot_row);
-        drop((top_row, bot_row));
         // the twist: γ_k = a_k − b_k / π_{k−1} − b'_k / ρ_{k+1}
         let mut g = 1.0 - c * a.diag[k];
         if k > 0 {
