@@ -23,7 +23,11 @@
 //! - first same as last: f_{n+1} = A P_{n+1}, computed for the error estimate of an
 //!   accepted step, is the next step's f_n (a rejected step leaves f_n valid), so a
 //!   step costs two products A·P, not three;
-//! - the W1 norm of the estimate runs its two halves side by side (see [`w1_norm`]).
+//! - the W1 norm of the estimate runs its two halves side by side (see [`w1_norm`]);
+//! - the stage right-hand sides and the combination of the error estimate are formed
+//!   row by row inside the first sweep of each solve (off its chain), not in passes of
+//!   their own. (Forming A·P inside the second sweep as well was tried and measured
+//!   slower than the separate vectorised product.)
 //!
 //! The sweeps and minor recurrences are written with `mul_add` and compiled with FMA
 //! where the processor has it (one rounding either way: the same results on every
