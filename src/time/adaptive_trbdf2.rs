@@ -35,8 +35,9 @@
 //! does for proposals within [1, 1.2] of the last step, Hairer & Wanner, Solving ODEs
 //! II, §IV.8) would save factorisations, but here a factorisation costs about one
 //! solve, and on the seed problem (500–700 cells) the kept steps added ~30% more
-//! steps (95 → 122 at tol 1e-3): slower overall, with the W1 time error up to 25%
-//! larger at tol 1.6e-2. The step is therefore always the controller's.
+//! steps (95 → 122 at tol 1e-3, 35 → 38 at 1.6e-2): slower overall, and the W1 time
+//! error was 26% larger at 500 cells, tol 1.6e-2 (12% smaller at 600 and 700 cells).
+//! The step is therefore always the controller's.
 //!
 //! Local error. The leading local truncation error is C h³ y''' with
 //! C = (−3γ² + 4γ − 2) / (12 (2 − γ)) ≈ −0.0404 (Bank et al. 1985); y''' is estimated by
