@@ -36,7 +36,8 @@
 //! II, §IV.8) would save factorisations, but here a factorisation costs about one
 //! solve, and on the seed problem (500–700 cells) the kept steps added ~30% more
 //! steps (95 → 122 at tol 1e-3, 35 → 38 at 1.6e-2): slower overall, and the W1 time
-//! error was 26% larger at 500 cells, tol 1.6e-2 (12% smaller at 600 and 700 cells).
+//! error was larger at 500 cells (+8% at tol 1e-3, +26% at 1.6e-2), smaller at 600
+//! and 700 (−12% to −29%).
 //! The step is therefore always the controller's.
 //!
 //! Local error. The leading local truncation error is C h³ y''' with
