@@ -10,4 +10,5 @@ pub mod initial;
 pub mod linalg;
 pub mod operator;
 pub mod quadrature;
+pub(crate) mod twisted;
 pub mod two;
