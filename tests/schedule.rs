@@ -299,3 +299,101 @@ fn from_start_needs_a_constant_operator() {
         .to_string();
     assert!(msg.contains("start") && msg.contains("constant"), "{msg}");
 }
+
+/// Records the times of every accepted step and every reported stop.
+#[derive(Default)]
+struct Times {
+    steps: Vec<f64>,
+    stops: Vec<f64>,
+}
+
+impl probcurrent::time::Observer for Times {
+    fn step(&mut self, t: f64, _: &[f64], _: &probcurrent::Stats) -> probcurrent::time::Flow {
+        self.steps.push(t);
+        probcurrent::time::Flow::Continue
+    }
+    fn stop(&mut self, t: f64, _: &[f64], _: &probcurrent::Stats) -> probcurrent::time::Flow {
+        self.stops.push(t);
+        probcurrent::time::Flow::Continue
+    }
+}
+
+/// The variable-step TR-BDF2 card under the step decay (against the exponential card,
+/// exact between breakpoints) and the cosine (against the scheduled fixed-step TR-BDF2
+/// at dt = 0.02, whose own error is ~2e-7 of the maximum): its W1 time error stays below
+/// `tol` (its target: the bound on the summed local W1 estimates) and falls with it, at
+/// least tenfold per tol / 100 (second order under error-per-unit-step control: ∝ tol),
+/// far below the schedule's effect; mass is kept; the run lands on every breakpoint of
+/// the step decay (as an accepted step, not a reported stop).
+#[test]
+fn the_variable_step_trbdf2_card_follows_a_schedule() {
+    let card = "scharfetter-gummel-adaptive";
+    let tols = [1e-4, 1e-6];
+    for (name, p, reference, _, effect) in references() {
+        let (mut errs, mut w1s) = (vec![], vec![]);
+        for tol in tols {
+            let s = short(None, Some(tol), None);
+            let r = run(&p, &Scheme::resolve(card).unwrap(), &s).unwrap();
+            assert_eq!(r.t_reached, 200.0, "{card} {name}: {:?}", r.reason);
+            let mass = r.mass_error.unwrap_or(f64::NAN);
+            assert!(mass.abs() < 1e-12, "{card} {name}: mass error {mass:e}");
+            let q = &r.snapshots.last().unwrap().p;
+            errs.push(rel(q, &reference));
+            w1s.push(probcurrent::analysis::metrics::w1_between(
+                &r.grid, q, &r.grid, &reference,
+            ));
+            println!(
+                "{card} {name} tol {tol:e}: {} steps, {} rejected",
+                r.stats.steps, r.stats.rejected_steps
+            );
+        }
+        println!(
+            "{card} {name}: errors {} (max, relative), W1 {} at tol 1e-4, 1e-6",
+            list(&errs),
+            list(&w1s)
+        );
+        for (w1, tol) in w1s.iter().zip(tols) {
+            assert!(*w1 < tol, "{card} {name}: W1 {w1s:?} at tol {tols:?}");
+        }
+        assert!(errs[1] < 0.1 * errs[0], "{card} {name}: {errs:?}");
+        assert!(w1s[1] < 0.1 * w1s[0], "{card} {name}: {w1s:?}");
+        assert!(
+            errs[1] < 1e-3 * effect,
+            "{card} {name}: {errs:?} vs {effect:e}"
+        );
+    }
+    // the step decay's breakpoints 60, 120, 180 lie between the stops 100 and 200
+    let p = seed_with(
+        0.02,
+        Shape::Step {
+            every: 60.0,
+            factor: 0.5,
+        },
+    )
+    .unwrap();
+    let scheme = Scheme::resolve(card).unwrap();
+    let s = short(None, Some(1e-4), None);
+    let grid = probcurrent::run::settings_grid(&p, &s).unwrap();
+    let flux = scheme.build_flux().unwrap();
+    let op = probcurrent::Operator::assemble(&p, grid.clone(), flux.as_ref()).unwrap();
+    let top = probcurrent::time::TimeOperator::new(&p, grid, scheme.build_flux().unwrap());
+    let mut prop = scheme
+        .build_integrator(&op, None, Some(1e-4), None)
+        .unwrap();
+    prop.schedule(top).unwrap();
+    let r = run(&p, &scheme, &s).unwrap();
+    let mut dens = r.snapshots[0].p.clone();
+    let (mut seen, mut stats) = (Times::default(), probcurrent::Stats::default());
+    let t = prop.propagate(&mut dens, 0.0, &[100.0, 200.0], &mut seen, &mut stats);
+    assert_eq!(t.unwrap(), 200.0);
+    assert_eq!(seen.stops, [100.0, 200.0]);
+    for b in [60.0, 120.0, 180.0] {
+        assert!(
+            seen.steps.contains(&b),
+            "no step ends at {b}: {:?}",
+            seen.steps
+        );
+    }
+    // the same propagation as the run's
+    assert_eq!(&dens, &r.snapshots.last().unwrap().p);
+}
