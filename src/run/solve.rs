@@ -103,17 +103,15 @@ impl Default for ErrorChoice {
 /// A fixed-step TR-BDF2 card given no step (`settings.dt`, `dt_factor`) runs as
 /// variable-step TR-BDF2 with W1 error control at the default target
 /// ([`crate::time::DEFAULT_TRBDF2_TOL`], `--rtol` overrides it) instead of a step chosen
-/// by pilot solves: the same method, with the steps placed where the density changes.
-/// Every other card, and every card on a problem with a schedule (which variable-step
-/// TR-BDF2 refuses), is returned unchanged.
-pub fn variable_step(scheme: Scheme, problem: &Problem, settings: &RunSettings) -> Scheme {
+/// by pilot solves: the same method, with the steps placed where the density changes
+/// (under a learning-rate or batch schedule the variable-step card follows A(t) and
+/// lands on its breakpoints, see [`crate::time::AdaptiveTrBdf2`]). Every other card is
+/// returned unchanged. The problem no longer decides: scheduled problems take the
+/// variable-step path too.
+pub fn variable_step(scheme: Scheme, _problem: &Problem, settings: &RunSettings) -> Scheme {
     use crate::scheme::{IntegratorSpec, TrBdf2AdaptiveSpec};
     match scheme.integrator {
-        IntegratorSpec::TrBdf2(_)
-            if settings.dt.is_none()
-                && settings.dt_factor.is_none()
-                && problem.schedule.is_constant() =>
-        {
+        IntegratorSpec::TrBdf2(_) if settings.dt.is_none() && settings.dt_factor.is_none() => {
             Scheme {
                 integrator: IntegratorSpec::TrBdf2Adaptive(TrBdf2AdaptiveSpec {
                     tol: crate::time::DEFAULT_TRBDF2_TOL,

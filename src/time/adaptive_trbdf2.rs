@@ -699,7 +699,7 @@ mod tests {
             m.schedule(top.clone()).unwrap();
             let (mut p, mut stats, mut seen) = (p0.clone(), Stats::default(), Stops(vec![]));
             let t = m.propagate(&mut p, 0.0, &stops, &mut seen, &mut stats);
-            assert_eq!(t.unwrap(), 35.0);
+            assert_eq!(t.unwrap().to_bits(), 35.0f64.to_bits());
             // only the stops are reported, not the breakpoint
             assert_eq!(seen.0.iter().map(|s| s.0).collect::<Vec<_>>(), stops);
             for (t, got) in &seen.0 {

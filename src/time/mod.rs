@@ -102,7 +102,8 @@ fn constant_only(name: &str) -> Error {
         "integrator",
         name,
         "it assumes a constant operator A and cannot follow a learning-rate or batch \
-         schedule: use a forward-euler, theta, tr-bdf2, mol, rational-exp or krylov card",
+         schedule: use a forward-euler, theta, tr-bdf2, tr-bdf2-adaptive, mol, rational-exp \
+         or krylov card",
     )
 }
 
