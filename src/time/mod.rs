@@ -11,9 +11,10 @@
 //! Fixed-step methods — forward Euler, the θ-method, TR-BDF2 and the Ulam Markov step
 //! of the transfer models — only say how to take one step ([`Stepper`]); the one loop that
 //! walks them through the stop times, taking `dt` or the remainder before a stop, is
-//! [`Stepper`]'s blanket [`Propagator`] implementation. The adaptive method of lines
-//! ([`Mol`]) and the Krylov exponential integrator ([`Krylov`]) implement [`Propagator`]
-//! themselves: they choose their own steps.
+//! [`Stepper`]'s blanket [`Propagator`] implementation. The variable-step TR-BDF2
+//! ([`AdaptiveTrBdf2`]), the adaptive method of lines ([`Mol`]) and the Krylov
+//! exponential integrator ([`Krylov`]) implement [`Propagator`] themselves: they choose
+//! their own steps.
 
 mod adaptive_trbdf2;
 mod exponential;
