@@ -163,15 +163,19 @@ pub fn run_with_progress(
     // the spectral stiffness ratio (Sturm bisection, about a solve's cost) is left to
     // `inspect`: nothing in a run uses it, and set-up stays in proportion to the solve
     let diagnostics = op.diagnostics(false);
-    // under a schedule the step limit is that of the stiffest A(t) of the run
+    // under a schedule the step limit is that of the stiffest A(t) of the run (65
+    // assemblies: only when a step is derived from the limit, explicit cards and
+    // `dt_factor`; implicit and adaptive cards do not use it)
     let scheduled = scheduled_operator(problem, scheme, grid.clone(), t_end)?;
+    let needs_limit =
+        settings.dt_factor.is_some() || scheme.step_kind() == crate::scheme::StepKind::Explicit;
     let scheduled_stiffest;
     let stiffest = match &scheduled {
-        Some(top) => {
+        Some(top) if needs_limit => {
             scheduled_stiffest = top.stiffest(t_end)?;
             &scheduled_stiffest
         }
-        None => &op,
+        _ => &op,
     };
     let requested = match (settings.dt, settings.dt_factor) {
         (Some(dt), _) => Some(dt),
