@@ -195,6 +195,32 @@ trait Stages {
     ) -> Result<()>;
 }
 
+/// x ← (I − c A)⁻¹ b, b_i = rhs(i, x_i), with `lu` refactorised only when `key` (what
+/// identifies A and c) differs from the `cached` key it was last factorised for (the
+/// cached key is cleared while factorising, so a failed factorisation is not reused).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn solve_cached<K: PartialEq + Copy, R: FnMut(usize, f64) -> f64>(
+    lu: &mut Twisted,
+    cached: &mut Option<K>,
+    key: K,
+    a: &Tridiag,
+    c: f64,
+    x: &mut [f64],
+    rhs: R,
+    stats: &mut Stats,
+) -> Result<()> {
+    if *cached != Some(key) {
+        *cached = None;
+        lu.factor(a, c)?;
+        *cached = Some(key);
+        stats.factorizations += 1;
+    }
+    lu.solve_with(x, rhs);
+    stats.linear_solves += 1;
+    Ok(())
+}
+
 /// The constant A with the twisted factorisation of I − c A for the last c
 /// (refactorised in place when c changes: O(N), no allocation).
 #[derive(Clone, Debug)]
@@ -233,15 +259,16 @@ impl Stages for ConstantOp {
         rhs: R,
         stats: &mut Stats,
     ) -> Result<()> {
-        if self.c_bits != Some(c.to_bits()) {
-            self.c_bits = None;
-            self.lu.factor(&self.a, c)?;
-            self.c_bits = Some(c.to_bits());
-            stats.factorizations += 1;
-        }
-        self.lu.solve_with(x, rhs);
-        stats.linear_solves += 1;
-        Ok(())
+        solve_cached(
+            &mut self.lu,
+            &mut self.c_bits,
+            c.to_bits(),
+            &self.a,
+            c,
+            x,
+            rhs,
+            stats,
+        )
     }
 }
 
@@ -272,18 +299,12 @@ impl Stages for ScheduledOp {
         rhs: R,
         stats: &mut Stats,
     ) -> Result<()> {
+        // the first call re-assembles A when (T(t), B(t)) changed, which sets the
+        // version; the second returns the same matrix
         self.top.at_within(t, self.end)?;
         let key = (self.top.version(), c.to_bits());
-        if self.key != Some(key) {
-            self.key = None;
-            let a = self.top.at_within(t, self.end)?;
-            self.lu.factor(a, c)?;
-            self.key = Some(key);
-            stats.factorizations += 1;
-        }
-        self.lu.solve_with(x, rhs);
-        stats.linear_solves += 1;
-        Ok(())
+        let a = self.top.at_within(t, self.end)?;
+        solve_cached(&mut self.lu, &mut self.key, key, a, c, x, rhs, stats)
     }
 }
 
